@@ -1,0 +1,205 @@
+"""Extraction: Document -> Records (questions, responses, agreed recommendations, passages).
+
+`extract(document)` runs spaCy (blank English + sentencizer + the `minutes_cues` rule
+component) over the document's paragraphs, then the record builder in `engine.py`.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Iterable, Optional
+
+from minutes.model import Document, Record, record_id
+
+from .blocks import Block, make_blocks
+from .rules import rules_version
+
+__all__ = ["extract", "extract_many", "get_nlp", "rules_version", "RULES_VERSION_NAME"]
+
+RULES_VERSION_NAME = "rules"
+PASSAGE_MIN_CHARS = 200
+PASSAGE_MAX_CHARS = 1200
+_NLP = None
+
+
+def get_nlp():
+    """The shared spaCy pipeline, built on first use."""
+    global _NLP
+    if _NLP is None:
+        from .components import build_nlp
+
+        _NLP = build_nlp()
+    return _NLP
+
+
+def extract(document: Document, nlp=None) -> list[Record]:
+    return extract_many([document], nlp=nlp)[0]
+
+
+def extract_many(documents: Iterable[Document], nlp=None, batch_size: int = 256) -> list[list[Record]]:
+    """Extract records from many documents, batching their paragraphs through spaCy."""
+    nlp = nlp or get_nlp()
+    documents = list(documents)
+    plans = []
+    texts = []
+    for document in documents:
+        if document.kind == "update":
+            plans.append(None)
+            continue
+        blocks = make_blocks(document)
+        plans.append(blocks)
+        texts.extend(b.text for b in blocks if not b.is_heading)
+    docs = iter(nlp.pipe(texts, batch_size=batch_size))
+    out = []
+    for document, blocks in zip(documents, plans):
+        if blocks is None:
+            out.append(_passages(document))
+            continue
+        for block in blocks:
+            if not block.is_heading:
+                block.sents = _sentences(next(docs), block)
+        out.append(_records(document, blocks))
+    return out
+
+
+def _sentences(doc, block: Block):
+    from .engine import Cue, Sent
+
+    cues = doc.spans["cues"]
+    sents = []
+    for k, span in enumerate(doc.sents):
+        if not span.text.strip():
+            continue
+        mine = [Cue(c.label_, c.id_, block.start + c.start_char, block.start + c.end_char, c.start - span.start)
+                for c in cues if span.start <= c.start < span.end]
+        start = block.start + span.start_char
+        end = block.start + span.end_char
+        sents.append(Sent(start, end, span.text, mine, first=k == 0))
+    return sents
+
+
+def _records(document: Document, blocks: list[Block]) -> list[Record]:
+    from .engine import Engine
+
+    engine = Engine(document)
+    for index, block in enumerate(blocks):
+        engine.feed(index, block, block.sents)
+    drafts = [d for d in engine.finish() if document.text[d.start:d.end].strip()]
+    people = _people(document.text)
+    ids: dict[int, str] = {}
+    seen: Counter = Counter()
+    records = []
+    for draft in drafts:
+        start, end = _trim(document.text, draft.start, draft.end)
+        text = " ".join(document.text[start:end].split())
+        key = (draft.kind, text)
+        rid = record_id(document.sha256, draft.kind, text, seen[key])
+        seen[key] += 1
+        ids[id(draft)] = rid
+        records.append((draft, Record(
+            id=rid, kind=draft.kind, text=text, source=document.source,
+            page=document.page_at(start), start=start, end=end,
+            agenda_item=draft.section.label if draft.section else None,
+            speaker=_resolve(draft.speaker, people),
+            council=document.metadata.council, committee=document.metadata.committee,
+            meeting_date=document.metadata.meeting_date, document_kind=document.kind,
+            document_sha256=document.sha256, title=document.metadata.title,
+            outcome=draft.outcome if draft.kind == "recommendation" else None,
+            rule=draft.rule)))
+    for draft, record in records:
+        if draft.reply_to is not None:
+            record.in_reply_to = ids.get(id(draft.reply_to))
+        if draft.kind == "question":
+            if not draft.answers:
+                record.answer_status = "unanswered"
+            elif all(a.undertaking for a in draft.answers):
+                record.answer_status = "deferred"
+            else:
+                record.answer_status = "answered"
+    return [r for _, r in records]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in " \n\t,;:–—-":
+        start += 1
+    while end > start and text[end - 1] in " \n\t,;":
+        end -= 1
+    return start, end
+
+
+# "Jason Read (Youth Justice Service Manager)", "Ms. Caroline Curley, Director of Service"
+_PERSON_PAREN = re.compile(r"\b((?:(?:Mr|Ms|Mrs|Dr|Cllr|Councillor)\.?\s+)?[A-Z][a-z'’\-]+(?:\s+[A-Z][a-z'’\-]+){0,2})\s*\(([^()\n]{3,90})\)")
+_PERSON_COMMA = re.compile(r"\b((?:Mr|Ms|Mrs|Dr)\.?\s+[A-Z][a-z'’\-]+(?:\s+[A-Z][a-z'’\-]+){0,2}),\s+((?:[A-Z/][\w/’'&\-]*\.?\s?){1,3}(?:(?:of|for|and|&|–|-)\s+)?(?:[A-Z][\w’'&\-]*\s?){0,4})")
+_ROLE_WORDS = re.compile(r"\b(?:Director|Officer|Manager|Head|Chief|Executive|Engineer|Commissioner|Clerk|"
+                         r"Treasurer|Member|Leader|Chair|Lead|Advisor|Adviser|Inspector|Superintendent|"
+                         r"Coordinator|Co-ordinator|Secretary|Solicitor|Architect|Planner|Consultant|"
+                         r"Representative|Administrator|Accountant|Surveyor|Analyst|Partner|Principal|Headteacher)\b")
+
+
+def _people(text: str) -> dict[str, str]:
+    """Surname -> "Full Name (Role)" from attendance lists and introductions."""
+    found: dict[str, str] = {}
+    for pattern in (_PERSON_PAREN, _PERSON_COMMA):
+        for m in pattern.finditer(text):
+            name, role = m.group(1).strip(), " ".join(m.group(2).split()).strip(" ,.")
+            if not _ROLE_WORDS.search(role) or len(role.split()) > 12:
+                continue
+            clean = re.sub(r"^(?:Mr|Ms|Mrs|Dr|Cllr|Councillor)\.?\s+", "", name)
+            if len(clean.split()) < 2:
+                continue
+            surname = clean.split()[-1].lower()
+            found.setdefault(surname, f"{clean} ({role})")
+    return found
+
+
+def _resolve(speaker: Optional[str], people: dict[str, str]) -> Optional[str]:
+    if not speaker:
+        return None
+    speaker = " ".join(speaker.split())
+    if "(" in speaker:
+        return speaker
+    head = re.split(r",", speaker)[0]
+    words = re.findall(r"[A-Z][a-z'’\-]+", head)
+    if words:
+        full = people.get(words[-1].lower())
+        if full and (len(words) == 1 or full.split(" (")[0].endswith(" ".join(words[-2:]))):
+            return full
+    return speaker
+
+
+def _passages(document: Document) -> list[Record]:
+    """Update reports: one passage per paragraph group, within a section."""
+    records = []
+    seen: Counter = Counter()
+    group: list = []
+
+    def flush():
+        if not group:
+            return
+        start, end = group[0].start, group[-1].end
+        text = " ".join(document.text[start:end].split())
+        if len(text) >= 40:
+            seen_key = ("passage", text)
+            rid = record_id(document.sha256, "passage", text, seen[seen_key])
+            seen[seen_key] += 1
+            section = document.section_at(start)
+            records.append(Record(
+                id=rid, kind="passage", text=text, source=document.source,
+                page=document.page_at(start), start=start, end=end,
+                agenda_item=section.label if section else None,
+                council=document.metadata.council, committee=document.metadata.committee,
+                meeting_date=document.metadata.meeting_date, document_kind=document.kind,
+                document_sha256=document.sha256, title=document.metadata.title, rule="passage.paragraph"))
+        group.clear()
+
+    current_section = None
+    for para in document.paragraphs:
+        section = document.section_at(para.start)
+        size = sum(p.end - p.start for p in group)
+        if group and (section is not current_section or size >= PASSAGE_MIN_CHARS
+                      or size + (para.end - para.start) > PASSAGE_MAX_CHARS):
+            flush()
+        current_section = section
+        group.append(para)
+    flush()
+    return records

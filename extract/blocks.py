@@ -1,0 +1,91 @@
+"""Blocks: a Document's paragraphs with list markers split off, ready for the rules."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from minutes.model import Document, Section
+
+# "1.", "12)", "(a)", "b.", "(iv)", "iii.", bullets
+MARKER = re.compile(
+    r"^(?P<marker>\(?(?P<num>\d{1,3}(?:\.\d{1,3})*)[.)]|\((?P<plet>[a-zA-Z])\)|(?P<let>[a-zA-Z])[.)]"
+    r"|\(?(?P<rom>(?:i{1,3}|iv|v|vi{1,3}|ix|x|xi{1,3}))[.)]|(?P<bul>[•\-–—Ø*·▪§o➢►✓]))\s+"
+)
+HEADING_MAX_WORDS = 16
+MOVER_LINE = re.compile(r"^(?:proposed|seconded|moved|motion|resolved|agreed|carried|lost|withdrawn|"
+                        r"ayes?|nays?|noes|vote)\b", re.I)
+
+
+@dataclass
+class Block:
+    start: int  # offset of `text` in Document.text (after any list marker)
+    end: int
+    text: str
+    role: str  # "heading", "text" or "list_item"
+    marker: Optional[str] = None  # "num", "alpha", "roman", "bullet"
+    marker_text: str = ""
+    section: Optional[Section] = None
+    sents: list = field(default_factory=list)  # spaCy Spans, filled by the engine
+
+    @property
+    def is_heading(self) -> bool:
+        return self.role == "heading"
+
+
+def marker_style(match: re.Match) -> str:
+    if match.group("num"):
+        return "num"
+    if match.group("rom") and len(match.group("rom")) > 1:
+        return "roman"
+    if match.group("let") or match.group("plet"):
+        letter = (match.group("let") or match.group("plet"))
+        return "roman" if letter == "i" and False else "alpha"
+    if match.group("rom"):
+        return "roman"
+    return "bullet"
+
+
+def looks_like_heading(text: str) -> bool:
+    words = text.split()
+    if not words or len(words) > HEADING_MAX_WORDS:
+        return False
+    if text.rstrip().endswith((".", ";", ",", "?")) and not re.search(r"\(Item \d+\)\.?$", text):
+        return False
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return False
+    capitalised = sum(1 for w in words if w[:1].isupper() or not w[:1].isalpha())
+    return capitalised / len(words) >= 0.6
+
+
+def make_blocks(document: Document) -> list[Block]:
+    blocks = []
+    text = document.text
+    for para in document.paragraphs:
+        raw = text[para.start:para.end]
+        lead = len(raw) - len(raw.lstrip())
+        start = para.start + lead
+        body = raw.strip()
+        if not body:
+            continue
+        marker = None
+        marker_text = ""
+        match = MARKER.match(body)
+        if match and len(body) > match.end():
+            marker = marker_style(match)
+            marker_text = match.group("marker")
+            start += match.end()
+            body = body[match.end():]
+        role = para.role
+        if role == "list_item" and not marker:
+            marker = "bullet"
+        if marker and role == "text":
+            role = "list_item"
+        if role == "text" and not marker and looks_like_heading(body) and len(body) < 140:
+            role = "heading"
+        if role == "heading" and (MOVER_LINE.match(body) or re.match(r"^that\b", body, re.I)):
+            role = "text"
+        blocks.append(Block(start, start + len(body), body, role, marker, marker_text,
+                            document.section_at(start)))
+    return blocks

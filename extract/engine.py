@@ -1,0 +1,794 @@
+"""The record builder: walks a document's blocks and sentences, reading the cue spans the
+`minutes_cues` component marked, and turns them into question, response and recommendation
+records with their links.
+
+Rules of the genre (see ANNOTATION.md) that live here rather than in patterns:
+- who speaks: members ask and comment, officers answer; impersonal voice continues;
+- where a record ends: the next question, a new speaker's answer, a new paragraph;
+- what a list means: after "RESOLVED that:" its items are resolutions, after "In response
+  to questions it was said:" its items are answers.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from minutes.model import Document, Section
+
+from .blocks import Block
+from .rules import vocabularies
+
+Q_LABELS = {"QUESTION", "WRITTEN_QUESTION"}
+R_STRONG = {"RESPONSE"}
+R_WEAK = {"RESPONSE_WEAK"}
+R_UNDERTAKING = {"UNDERTAKING"}
+R_ANY = R_STRONG | R_WEAK | R_UNDERTAKING
+
+HONORIFICS = {"mr", "mr.", "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "cllr", "cllr.", "councillor",
+              "cr", "cr.", "prof", "prof.", "miss", "mx", "sir", "dame", "an", "cathaoirleach",
+              "the", "a", "lord", "lady", "rev", "rev.", "hon", "hon."}
+PRONOUNS = {"he", "she", "they", "it", "this", "there", "who", "which", "that"}
+LEADING_FILLERS = re.compile(
+    r"^(?:(?:in response|in reply|in answer|also|further(?:more)?|however|additionally|moreover|"
+    r"then|subsequently|finally|in addition|following (?:this|that)|and|but)\s*,?\s*)+", re.I)
+OTHER_QUESTION = re.compile(
+    r"^\s*in (?:response|reply|answer) to an? (?!further)\w+", re.I)
+CONTINUATION_START = re.compile(r"^(?:specifically|in particular|also|further(?:more)?|additionally|"
+                                r"moreover|it was also|members also|the committee also|they also|"
+                                r"he also|she also)\b", re.I)
+THAT_START = re.compile(r"^[“\"‘']?(?:that|to)\b", re.I)
+STRIP_LEAD = re.compile(r"^[\s:;,\-–—.]*(?:that\b[\s:,\-–—]*)?", re.I)
+INLINE_ITEM = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=;)|(?<=:))\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)\s+")
+VOTE = re.compile(r"\b(?:carried|lost|adopted|passed|defeated|approved)\b[^.;]*?\b(\d{1,3})\s*(?:-|–|to|/|:)\s*(\d{1,3})\b"
+                  r"|\((?:for|ayes?)[:\s]*(\d{1,3})[,;\s]+(?:against|nays?|noes)[:\s]*(\d{1,3})", re.I)
+DECISION_VERB = re.compile(r"^(?:noted|approved|agreed|endorsed|adopted|resolved|accepted|authorised|authorized|"
+                           r"delegated|recommended|received|ratified|confirmed|deferred|granted|appointed|"
+                           r"elected|requested|referred)\b", re.I)
+
+
+@dataclass
+class Cue:
+    label: str
+    rule: str
+    start: int  # doc char offsets
+    end: int
+    tok: int  # token index within the sentence
+
+
+@dataclass
+class Sent:
+    start: int
+    end: int
+    text: str
+    cues: list[Cue]
+    first: bool = False
+
+    def has(self, labels: set[str]) -> bool:
+        return any(c.label in labels for c in self.cues)
+
+    def first_cue(self, labels: set[str]) -> Optional[Cue]:
+        for c in self.cues:
+            if c.label in labels:
+                return c
+        return None
+
+
+@dataclass
+class Draft:
+    kind: str
+    start: int
+    end: int
+    rule: str
+    speaker: Optional[str] = None
+    reply_to: Optional["Draft"] = None
+    section: Optional[Section] = None
+    outcome: Optional[str] = None
+    undertaking: bool = False
+    answers: list = field(default_factory=list)
+    asker_member: bool = True
+    block_index: int = -1
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[A-Za-z][A-Za-z'’\-]*", text)
+
+
+class Engine:
+    def __init__(self, document: Document):
+        self.doc = document
+        vocab = vocabularies()
+        self.exclude_headings = [h.lower() for h in vocab.get("exclude_headings", [])]
+        self.member_titles = set(t.lower() for t in vocab.get("member_titles", []))
+        self.role_words = set(t.lower() for t in vocab.get("role_words", []))
+        self.list_intros = [t.lower() for t in vocab.get("response_list_intros", [])]
+        self.answerer_titles = ("cabinet member", "portfolio holder", "leader", "lead member",
+                                "executive member", "deputy leader", "mayor", "chief executive")
+        self.drafts: list[Draft] = []
+        self._reset_section(None)
+
+    # ---- state -------------------------------------------------------------------
+    def _reset_section(self, section: Optional[Section]) -> None:
+        self.section = section
+        self.current_q: Optional[Draft] = None
+        self.pending: list[Draft] = []
+        self.list_ctx: Optional[dict] = None
+        self.excluded = False
+        self.last_heading: Optional[Block] = None
+        self.last_that: Optional[Block] = None
+        self.motion: Optional[dict] = None
+        self.provisional: Optional[Draft] = None  # a motion whose vote comes later
+        self.prev_block: Optional[Block] = None
+
+    def emit(self, draft: Draft) -> Draft:
+        draft.section = self.section
+        self.drafts.append(draft)
+        return draft
+
+    # ---- helpers -----------------------------------------------------------------
+    def text(self, start: int, end: int) -> str:
+        return self.doc.text[start:end]
+
+    def subject(self, sent: Sent, cue: Cue) -> str:
+        raw = self.text(sent.start, cue.start).strip(" ,;:-–—")
+        return LEADING_FILLERS.sub("", raw).strip(" ,;:-–—")
+
+    def is_member(self, subject: str) -> bool:
+        low = subject.lower()
+        if not low:
+            return False
+        words = set(re.findall(r"[a-z\-]+", low))
+        if any(t in low for t in ("cabinet member", "portfolio holder")):
+            return True
+        return bool(words & self.member_titles) or any(
+            " " in t and t in low for t in self.member_titles)
+
+    def is_answerer(self, subject: str) -> bool:
+        low = subject.lower()
+        return any(t in low for t in self.answerer_titles)
+
+    @staticmethod
+    def first_name_only(subject: str) -> bool:
+        """'Dick', 'Jan': informal minutes of a board's discussion, one answer thread."""
+        return bool(re.fullmatch(r"[A-Z][a-z]+", subject.strip()))
+
+    def plausible_speaker(self, subject: str) -> bool:
+        """Someone who can speak: a pronoun, a name, a role or an impersonal 'it was'."""
+        if self.is_impersonal(subject):
+            return True
+        words = subject.split()
+        if len(words) > 12:
+            return False
+        if any(w[:1].isupper() for w in words[1:]) or (len(words) == 1 and words[0][:1].isupper()):
+            return True
+        low = set(re.findall(r"[a-z\-]+", subject.lower()))
+        return bool(low & self.role_words) or self.is_member(subject)
+
+    @staticmethod
+    def is_impersonal(subject: str) -> bool:
+        low = subject.lower().strip()
+        return not low or low in PRONOUNS or low.split()[0] in {"it", "there"}
+
+    @staticmethod
+    def person_key(subject: str) -> str:
+        head = re.split(r"[,(]", subject)[0]
+        words = [w for w in re.findall(r"[A-Za-z][A-Za-z'’\-]*\.?", head)
+                 if w.lower() not in HONORIFICS]
+        caps = [w.rstrip(".") for w in words if w[:1].isupper()]
+        if caps:
+            return caps[-1].lower()
+        return head.lower().strip()
+
+    def same_person(self, subject: str, draft: Optional[Draft]) -> bool:
+        if draft is None or not draft.speaker:
+            return False
+        low = subject.lower().strip()
+        if low in PRONOUNS:
+            return True
+        return self.person_key(subject) == self.person_key(draft.speaker)
+
+    def speaker_name(self, subject: str) -> Optional[str]:
+        subject = subject.strip(" ,;:")
+        if not subject or self.is_impersonal(subject) or len(subject.split()) > 14:
+            return None
+        return subject
+
+    # ---- entry point -------------------------------------------------------------
+    def feed(self, index: int, block: Block, sents: list[Sent]) -> None:
+        self._feed(index, block, sents)
+        self.prev_block = block
+
+    def _feed(self, index: int, block: Block, sents: list[Sent]) -> None:
+        if block.section is not self.section:
+            self._close_motion()
+            self._reset_section(block.section)
+            if block.section is not None and self._excluded_heading(block.section.title):
+                self.excluded = True
+        if block.is_heading:
+            self._close_motion()
+            self.list_ctx = None
+            self.excluded = self._excluded_heading(block.text)
+            self.last_heading = block
+            if not self.excluded and re.match(r"^(?:decisions?|resolutions?|decision list)\b[:\s]*$",
+                                              block.text.strip(), re.I):
+                self.list_ctx = {"kind": "resolution", "style": None, "rule": "recommendation.decision_list"}
+            return
+        if self.excluded:
+            return
+        if self._excluded_heading(block.text, inline=True):
+            return
+        if self.motion is not None and self._feed_motion_body(index, block, sents):
+            return
+        if self.list_ctx is not None:
+            if self._feed_list_item(index, block, sents):
+                return
+        intro = self._response_intro(block, sents)
+        if intro == "impersonal":
+            self._open_list("response", block, "response.list_item")
+            return
+        self._feed_sentences(index, block, sents, mode="normal")
+        if intro == "named":
+            last = next((d for d in reversed(self.drafts) if d.kind == "response" and d.end >= block.end - 2), None)
+            if last is not None:
+                self._open_list("response_append", block, last.rule, draft=last)
+        if block.role == "text" and THAT_START.match(block.text) and not any(
+                d.block_index == index for d in self.drafts):
+            self.last_that = block
+
+    def _response_intro(self, block: Block, sents: list[Sent]) -> Optional[str]:
+        """'In response to questions, it was said:' opens a list of answers."""
+        text = block.text.rstrip()
+        if not sents or not text.endswith((":", ":-", "–", "—")):
+            return None
+        last = sents[-1]
+        low = last.text.lower()
+        cues = [c for c in last.cues if c.label in R_ANY]
+        cue = cues[-1] if cues else None
+        if cue is None and not any(t in low for t in self.list_intros):
+            return None
+        if last.has({"RESOLUTION"}) or self._question_cue(last) is not None and cue is None:
+            return None
+        asked = self.pending or re.search(r"\b(?:respon|repl|answer|question|quer|it was said)", low)
+        if not asked:
+            return None
+        if cue is None:
+            return "impersonal"
+        subject = self.subject(last, cue).split(",")[-1].strip()
+        impersonal = [c for c in cues if c.rule in ("response.was_advised", "response.it_was_verb",
+                                                    "response.it_was_responded")]
+        if cue.rule == "response.in_response" or any(c.start <= cue.start < c.end for c in impersonal) \
+                or self.is_impersonal(subject):
+            return "impersonal"
+        return "named" if self.plausible_speaker(subject) else None
+
+    def _excluded_heading(self, text: str, inline: bool = False) -> bool:
+        low = re.sub(r"^[\d.\s]+", "", text.lower()).strip(" :.-–—*#")
+        if not inline:
+            return any(low == h or low.startswith(h + " ") and len(low) < len(h) + 30
+                       for h in self.exclude_headings)
+        return any(re.match(re.escape(h) + r"\s*[:–—-]", low) for h in self.exclude_headings)
+
+    # ---- lists -------------------------------------------------------------------
+    def _feed_list_item(self, index: int, block: Block, sents: list[Sent]) -> bool:
+        ctx = self.list_ctx
+        if block.role != "list_item":
+            if ctx["kind"] == "resolution" and ctx.get("style") is None and block.role == "text" \
+                    and not block.sents:
+                pass
+            self.list_ctx = None
+            return False
+        if ctx["style"] is None:
+            ctx["style"] = block.marker
+        elif block.marker != ctx["style"]:
+            if ctx.get("parent_style") == block.marker or ctx["kind"] != "response":
+                self.list_ctx = None
+                return False
+        if ctx["kind"] == "resolution":
+            if any(s.has({"LOST"}) for s in sents) and not any(s.has({"CARRIED"}) for s in sents):
+                return True
+            draft = self.emit(Draft("recommendation", block.start, block.end, ctx["rule"],
+                                    outcome=ctx.get("outcome", "agreed"), block_index=index))
+            if self.motion is not None:
+                self.motion["drafts"].append(draft)
+            return True
+        if ctx["kind"] == "response_append":
+            ctx["draft"].end = block.end
+            return True
+        self._feed_sentences(index, block, sents, mode="response_list")
+        return True
+
+    def _open_list(self, kind: str, block: Block, rule: str, **extra) -> None:
+        self.list_ctx = {"kind": kind, "style": None, "parent_style": block.marker, "rule": rule, **extra}
+
+    # ---- sentences ---------------------------------------------------------------
+    def _labelled_block(self, index: int, block: Block, sents: list[Sent]) -> bool:
+        """'Question 2 from Cllr X to ...: ...' and 'REPLY: ...' paragraphs are one record each."""
+        cue = sents[0].cues[0] if sents and sents[0].cues else None
+        if cue is None or cue.start - block.start > 2:
+            return False
+        if cue.label == "WRITTEN_QUESTION":
+            m = re.search(r"\bfrom\s+(.+?)(?:\s+to\s+|[:(]|$)", self.text(cue.start, block.end))
+            draft = self.emit(Draft("question", block.start, block.end, cue.rule,
+                                    speaker=m.group(1).strip(" ,") if m else None, block_index=index,
+                                    asker_member=bool(m) and self.is_member(m.group(1))))
+            self.current_q = draft
+            self.pending.append(draft)
+            return True
+        if cue.rule == "response.label":
+            draft = self.emit(Draft("response", block.start, block.end, cue.rule, block_index=index))
+            target = self.pending[-1] if self.pending else self.current_q
+            if target is not None:
+                self._link(draft, target)
+            return True
+        return False
+
+    def _feed_sentences(self, index: int, block: Block, sents: list[Sent], mode: str) -> None:
+        if mode == "normal" and self._labelled_block(index, block, sents):
+            return
+        current: Optional[Draft] = None  # record that the next plain sentence may continue
+        member_turn = False  # a member spoke (asked or commented) earlier in this block
+        other_turn = False  # a comment or a decision came first in this block
+        i = 0
+        while i < len(sents):
+            sent = sents[i]
+            consumed = self._resolution(index, block, sents, i) or self._motion(index, block, sents, i)
+            if consumed:
+                current = None
+                other_turn = True
+                i = consumed
+                continue
+            q = self._question_cue(sent)
+            if q is not None and current is not None and current.kind == "response" and \
+                    re.match(r"^(?:i|we)\b", self.subject(sent, q), re.I):
+                q = None
+            if q is not None:
+                current = self._question(index, block, sents, i, q, current)
+                member_turn = True
+                i += 1
+                continue
+            r = self._response_cue(sent, current, member_turn, mode, block)
+            if r is not None:
+                cue, subject = r
+                current = self._response(index, sent, cue, subject, current, mode)
+                i += 1
+                continue
+            if sent.has({"COMMENT"}) or self._member_statement(sent):
+                if current is not None and current.kind == "question" and self._asker_continues(sent, current):
+                    current.end = sent.end
+                else:
+                    current = None
+                    self.current_q = None if mode == "normal" else self.current_q
+                member_turn = True
+                other_turn = True
+                i += 1
+                continue
+            if current is not None:
+                if current.kind == "response":
+                    current.end = sent.end
+                elif current.kind == "question":
+                    if CONTINUATION_START.match(sent.text) or self._asker_continues(sent, current):
+                        current.end = sent.end
+                    else:
+                        current = self._uncued_answer(index, sent, current)
+            elif mode == "response_list" and not other_turn and not THAT_START.match(sent.text):
+                current = self._response(index, sent, None, "", None, mode, rule="response.list_item")
+            i += 1
+
+    def _member_statement(self, sent: Sent) -> bool:
+        cue = sent.first_cue(R_WEAK | R_UNDERTAKING)
+        return cue is not None and self.is_member(self.subject(sent, cue)) and not self.is_answerer(
+            self.subject(sent, cue))
+
+    def _asker_continues(self, sent: Sent, question: Draft) -> bool:
+        first = sent.text.split(" ", 1)[0].lower()
+        if first in {"he", "she", "they"}:
+            return True
+        cue = sent.first_cue(R_WEAK | {"COMMENT"} | Q_LABELS)
+        subject = self.subject(sent, cue) if cue else ""
+        return bool(subject) and self.same_person(subject, question)
+
+    # ---- questions ---------------------------------------------------------------
+    def _question_cue(self, sent: Sent) -> Optional[Cue]:
+        blocked = [(c.start, c.end) for c in sent.cues if c.label == "NOT_QUESTION"]
+        q = None
+        for c in sent.cues:
+            if c.label in Q_LABELS and not any(s <= c.start < e for s, e in blocked):
+                q = c
+                break
+        r = sent.first_cue(R_ANY)
+        if q is not None:
+            if r is not None and r.start < q.start:
+                subj = self.subject(sent, r)
+                if not self.is_member(subj):
+                    return None
+                if r.label in R_STRONG:
+                    return None
+            if sent.has({"RESOLUTION"}) and sent.first_cue({"RESOLUTION"}).start < q.start:
+                return None
+            subj = self.subject(sent, q)
+            if len(subj.split()) > 25:
+                return None
+            return q
+        if sent.text.rstrip().endswith("?") and (r is None or self.is_member(self.subject(sent, r))):
+            return Cue("QUESTION", "question.interrogative", sent.start, sent.start, 0)
+        return None
+
+    def _question(self, index: int, block: Block, sents: list[Sent], i: int, cue: Cue,
+                  current: Optional[Draft]) -> Draft:
+        sent = sents[i]
+        subject = self.subject(sent, cue) if cue.rule != "question.interrogative" else ""
+        if cue.label == "WRITTEN_QUESTION":
+            m = re.search(r"\bfrom\s+(.+?)(?:\s+to\s+|[:,(]|$)", self.text(cue.start, sent.end))
+            subject = m.group(1) if m else ""
+        # "It was also queried..." straight after a question continues that question.
+        passive = re.search(r"\b(?:was|were)\s+(?:\w+ly\s+|also\s+|therefore\s+)?\S+$", self.text(sent.start, cue.end))
+        if (current is not None and current.kind == "question" and not current.answers
+                and (re.search(r"\balso\b", self.text(sent.start, cue.end), re.I) or passive)
+                and (self.is_impersonal(subject) or self.same_person(subject, current) or passive)):
+            current.end = self._split_answer(index, sent, cue, current) or sent.end
+            return current
+        start = sent.start
+        if i > 0 and self._takes_preamble(block, sents, i, subject, cue):
+            start = sents[i - 1].start
+        draft = self.emit(Draft("question", start, sent.end, cue.rule,
+                                speaker=self.speaker_name(subject), block_index=index,
+                                asker_member=bool(subject) and self.is_member(subject)))
+        self.current_q = draft
+        self.pending.append(draft)
+        answer_end = self._split_answer(index, sent, cue, draft)
+        if answer_end:
+            return self.drafts[-1]
+        return draft
+
+    def _takes_preamble(self, block: Block, sents: list[Sent], i: int, subject: str, cue: Cue) -> bool:
+        prev = sents[i - 1]
+        if any(d.end > prev.start and d.start < prev.end for d in self.drafts):
+            return False
+        if prev.has(Q_LABELS | R_STRONG | {"RESOLUTION", "MOTION"}):
+            return False
+        if cue.rule == "question.interrogative":
+            return i == 1 and block.role == "list_item"
+        if not self.is_impersonal(subject) and not re.match(r"^(?:this|the \w+)$", subject, re.I):
+            return False
+        prev_cue = prev.first_cue(R_WEAK | {"COMMENT"})
+        lead = self.subject(prev, prev_cue) if prev_cue else prev.text
+        return self.is_member(lead) or bool(re.search(r"\breferred\b", prev.text, re.I))
+
+    def _split_answer(self, index: int, sent: Sent, q: Cue, question: Draft) -> Optional[int]:
+        """'Members queried how X and were advised that Y': cut at the answer cue."""
+        for r in sent.cues:
+            if r.label not in R_ANY or r.start <= q.end:
+                continue
+            if any(c.label == "COMMENT" and c.start <= r.start < c.end for c in sent.cues):
+                continue
+            between = self.text(q.end, r.start)
+            m = None
+            for m in re.finditer(r"(?:\s(?:and|but|whereupon)\s|;\s|,\s(?:and\s)?)", between):
+                pass
+            if m is None:
+                continue
+            responder = between[m.end():].strip()
+            passive = r.rule in ("response.was_advised", "response.it_was_responded")
+            if len(responder.split()) > 12:
+                continue
+            if responder:
+                if responder.lower() in ("it", "it was", "it was also") and not passive:
+                    continue
+                if not (responder[:1].isupper() or responder.lower().startswith(("the ", "officers", "it "))):
+                    continue
+                if self.is_member(responder) and not self.is_answerer(responder):
+                    continue
+                if self.same_person(responder, question):
+                    continue
+            elif not passive:
+                continue
+            cut = q.end + m.end()
+            question.end = q.end + m.start()
+            resp = self.emit(Draft("response", cut, sent.end, r.rule,
+                                   speaker=self.speaker_name(responder), block_index=index,
+                                   undertaking=r.label in R_UNDERTAKING))
+            self._link(resp, question)
+            return sent.end
+        return None
+
+    # ---- responses ---------------------------------------------------------------
+    def _response_cue(self, sent: Sent, current: Optional[Draft], member_turn: bool, mode: str,
+                      block: Block) -> Optional[tuple[Cue, str]]:
+        comments = [(c.start, c.end) for c in sent.cues if c.label == "COMMENT"]
+        cue = next((c for c in sent.cues if c.label in R_ANY
+                    and not any(s <= c.start < e for s, e in comments)), None)
+        if cue is None:
+            return None
+        subject = self.subject(sent, cue)
+        if len(subject.split()) > 14:
+            return None
+        if cue.rule == "response.was_advised":
+            subject = ""  # "Members were advised that": the subject is who was told
+        elif cue.label not in R_STRONG and not self.plausible_speaker(subject):
+            return None
+        if cue.label in R_STRONG:
+            return cue, subject
+        member = self.is_member(subject)
+        question_open = current is not None and current.kind in ("question", "response")
+        if member and not self.is_answerer(subject):
+            # A member answers only a question put by someone who is not a member.
+            asker = current.reply_to if current is not None and current.kind == "response" else current
+            if question_open and asker is not None and not asker.asker_member and mode != "response_list":
+                return cue, subject
+            return None
+        if mode == "response_list" or question_open or member_turn:
+            return cue, subject
+        if self.pending and self.pending[-1].block_index >= 0 and self.section is self.pending[-1].section:
+            return cue, subject
+        return None
+
+    def _response(self, index: int, sent: Sent, cue: Optional[Cue], subject: str,
+                  current: Optional[Draft], mode: str, rule: Optional[str] = None) -> Draft:
+        if current is not None and current.kind == "response" and (
+                self.is_impersonal(subject) or self.same_person(subject, current)
+                or (cue is not None and cue.label in R_STRONG and not subject)
+                or (not current.speaker and re.search(r"\balso\b", sent.text[:len(subject) + 25]))
+                or self.first_name_only(subject)):
+            current.end = sent.end
+            if cue is not None and cue.label in R_UNDERTAKING:
+                current.undertaking = current.undertaking or not current.reply_to
+            return current
+        draft = self.emit(Draft("response", sent.start, sent.end, rule or (cue.rule if cue else "response"),
+                                speaker=self.speaker_name(subject) if subject else None,
+                                block_index=index,
+                                undertaking=cue is not None and cue.label in R_UNDERTAKING))
+        if OTHER_QUESTION.match(sent.text) and not re.match(
+                r"^\s*in (?:response|reply|answer) to (?:an? )?(?:questions?|the question)\b(?! (?:on|about|regarding|surrounding|concerning|as to|in relation))",
+                sent.text, re.I):
+            return draft
+        if current is not None and current.kind == "response":
+            if current.reply_to is not None:
+                self._link(draft, current.reply_to)
+            return draft
+        if current is not None and current.kind == "question":
+            self._link(draft, current)
+            return draft
+        if current is None and mode == "normal" and not self.pending and index != self._q_block():
+            pass
+        target = self._best_pending(sent) or self.current_q
+        if target is not None:
+            self._link(draft, target)
+        return draft
+
+    def _q_block(self) -> int:
+        return self.current_q.block_index if self.current_q else -2
+
+    def _uncued_answer(self, index: int, sent: Sent, question: Draft) -> Optional[Draft]:
+        """A plain statement straight after a question, in its paragraph, answers it."""
+        words = _words(sent.text)
+        if not words or self.is_member(" ".join(words[:4])):
+            return None
+        if THAT_START.match(sent.text):
+            return None
+        draft = self.emit(Draft("response", sent.start, sent.end, "response.follows_question",
+                                block_index=index))
+        self._link(draft, question)
+        return draft
+
+    def _best_pending(self, sent: Sent) -> Optional[Draft]:
+        if not self.pending:
+            return None
+        if len(self.pending) == 1:
+            return self.pending[0]
+        mine = {w.lower() for w in _words(sent.text) if len(w) > 3}
+        best, score = None, 0
+        for q in self.pending:
+            overlap = len(mine & {w.lower() for w in _words(self.text(q.start, q.end)) if len(w) > 3})
+            if overlap > score:
+                best, score = q, overlap
+        return best or self.pending[0]
+
+    def _link(self, response: Draft, question: Draft) -> None:
+        response.reply_to = question
+        question.answers.append(response)
+        if question in self.pending:
+            self.pending.remove(question)
+        self.current_q = question
+
+    # ---- recommendations ---------------------------------------------------------
+    def _resolution(self, index: int, block: Block, sents: list[Sent], i: int) -> int:
+        sent = sents[i]
+        cue = sent.first_cue({"RESOLUTION"})
+        if cue is None:
+            return 0
+        if cue.rule == "recommendation.agreed_caps":
+            word = self.text(cue.start, cue.end)
+            after = self.text(cue.end, min(block.end, cue.end + 3)).strip()
+            if word.lower().startswith(("decision", "resolution")) and not (after[:1] in (":", "-", "–") or cue.end >= block.end - 1):
+                return 0
+        if sent.has({"LOST"}) and not sent.has({"CARRIED"}):
+            return len(sents)
+        if sent.has({"NOT_AGREED"}) and cue.rule == "recommendation.body_agreed":
+            return 0
+        at_block_start = cue.start - block.start <= 3 or i == 0 and len(self.text(block.start, cue.start).split()) <= 8
+        end = block.end if at_block_start and i == 0 else sent.end
+        rest_start = cue.end
+        m = STRIP_LEAD.match(self.text(rest_start, end))
+        rest_start += m.end() if m else 0
+        rest = self.text(rest_start, end).strip()
+        outcome = self._outcome(self.text(sent.start, end))
+        rule = cue.rule
+        if not rest or rest.endswith((":", ":-", "–", "—")) or re.search(r"\bfollowing\b[^.]*:?\s*-?$", rest):
+            self._open_list("resolution", block, rule, outcome=outcome)
+            if self.motion is not None:
+                pass
+            return len(sents) if end == block.end else i + 1
+        parts = self._split_inline(rest_start, end)
+        for s, e in parts:
+            self.emit(Draft("recommendation", s, e, rule, outcome=outcome, block_index=index))
+        return len(sents) if end == block.end else i + 1
+
+    def _split_inline(self, start: int, end: int) -> list[tuple[int, int]]:
+        text = self.text(start, end)
+        marks = list(INLINE_ITEM.finditer(text))
+        if len(marks) < 2:
+            return [(start, end)]
+        out = []
+        for k, m in enumerate(marks):
+            s = start + m.end()
+            e = start + (marks[k + 1].start() if k + 1 < len(marks) else len(text))
+            seg = self.doc.text[s:e].rstrip(" ;,and")
+            out.append((s, s + len(seg)))
+        return out
+
+    def _outcome(self, text: str) -> str:
+        low = text.lower()
+        base = "carried" if re.search(r"\bcarried\b|\bcarries\b|\bpassed\b", low) else (
+            "noted" if re.search(r"\bnote[sd]?\b", low) and not re.search(r"\bapprov|\bagree", low) else "agreed")
+        vote = VOTE.search(text)
+        if "unanimous" in low:
+            return f"{base} unanimously"
+        if vote:
+            nums = [g for g in vote.groups() if g]
+            return f"{base} {nums[0]}-{nums[1]}"
+        ayes = len(re.findall(r"\baye\b", low))
+        nays = len(re.findall(r"\bnay\b|\bno\b(?= vote)", low))
+        if ayes:
+            return f"{base} {ayes}-{nays}"
+        return base
+
+    def _motion(self, index: int, block: Block, sents: list[Sent], i: int) -> int:
+        sent = sents[i]
+        if not sent.has({"MOTION", "SECONDED"}):
+            return 0
+        mover = any(c.rule in ("recommendation.motion_made", "recommendation.moved_label") for c in sent.cues) \
+            or sent.has({"SECONDED"}) or re.search(r"\bmotion (?:to|by|from|that)\b|^\w+ motion\b", sent.text, re.I)
+        if not mover:
+            if re.search(r"\b(?:motion|amendment|proposal)\b", sent.text, re.I) and sent.has({"CARRIED", "LOST"}):
+                self._motion_outcome(sent)
+                return i + 1
+            return 0
+        # find the outcome in this block
+        last = i
+        lost = carried = False
+        for j in range(i, len(sents)):
+            s = sents[j]
+            if j > i and s.has({"QUESTION", "RESOLUTION"}):
+                break
+            if j > i and s.has({"MOTION"}) and any(c.rule == "recommendation.motion_made" for c in s.cues):
+                break
+            if self._lost(s):
+                lost = True
+                last = j
+                break
+            if s.has({"CARRIED"}) or s.has({"SECONDED"}) or re.search(r"\baye\b", s.text, re.I):
+                carried = carried or s.has({"CARRIED"}) or bool(re.search(r"\baye\b", s.text, re.I))
+                last = j
+        if lost:
+            self.motion = None
+            return last + 1
+        bare = self._bare_mover(sent)
+        if (bare and i == 0 and last == i) or (last == i == len(sents) - 1 and block.text.rstrip().endswith(":")):
+            # "Proposed: Cllr A", "MOVED Cr A SECONDED Cr B", "X moved the following motion:"
+            if self.motion is None:
+                self.motion = {"drafts": [], "start": block.start, "end": block.end,
+                               "before": self._motion_body_before() if bare else None}
+            else:
+                self.motion["end"] = block.end
+            self.list_ctx = None
+            return len(sents)
+        start = sent.start
+        if bare and i > 0 and re.match(r"^\s*motion\b", sent.text, re.I):
+            start = sents[i - 1].start
+        draft = self.emit(Draft("recommendation", start, sents[last].end, "recommendation.motion",
+                                outcome=self._outcome(self.text(start, sents[last].end)), block_index=index))
+        if not carried:
+            self.provisional = draft
+        return last + 1
+
+    def _lost(self, sent: Sent) -> bool:
+        return sent.has({"LOST"}) and not re.search(r"\bnays?\b|\bagainst\b", sent.text, re.I) \
+            or bool(re.search(r"\b(?:lost|defeated|failed|fell|withdrawn|not carried)\b", sent.text, re.I)
+                    and re.search(r"\b(?:motion|amendment|proposal|vote)\b", sent.text, re.I))
+
+    def _motion_outcome(self, sent: Sent) -> None:
+        """'The motion was put to the vote and CARRIED / LOST' settles the open motion."""
+        drafts = list(self.motion["drafts"]) if self.motion else []
+        if self.provisional is not None:
+            drafts.append(self.provisional)
+        if self._lost(sent):
+            for d in drafts:
+                if d in self.drafts:
+                    self.drafts.remove(d)
+            self.motion = None
+        else:
+            for d in drafts:
+                d.outcome = self._outcome(sent.text)
+            if self.motion is not None:
+                self._close_motion()
+        self.provisional = None
+
+    def _feed_motion_body(self, index: int, block: Block, sents: list[Sent]) -> bool:
+        """After bare mover lines: "That Council ..." is the motion; CARRIED or LOST ends it."""
+        motion = self.motion
+        text = block.text.strip()
+        if block.role != "list_item" and THAT_START.match(text):
+            if text.endswith((":", ":-")):
+                self._open_list("resolution", block, "recommendation.moved", outcome="carried")
+            else:
+                motion["drafts"].append(self.emit(Draft(
+                    "recommendation", block.start, block.end, "recommendation.moved",
+                    outcome="carried", block_index=index)))
+            return True
+        lost = any(s.has({"LOST"}) for s in sents)
+        carried = any(s.has({"CARRIED"}) for s in sents)
+        if (lost or carried) and len(text.split()) <= 12:
+            if lost and not carried:
+                for d in motion["drafts"]:
+                    self.drafts.remove(d)
+                self.motion = None
+            else:
+                for d in motion["drafts"]:
+                    d.outcome = self._outcome(text)
+                motion["end"] = block.end
+                self._close_motion()
+            self.list_ctx = None
+            return True
+        if block.role == "list_item" and self.list_ctx is not None:
+            return False
+        if block.is_heading or not sents:
+            return False
+        if motion["drafts"] or sents[0].has({"MOTION", "SECONDED"}):
+            return False
+        self._close_motion()
+        return False
+
+    def _bare_mover(self, sent: Sent) -> bool:
+        words = [w.lower() for w in _words(sent.text)]
+        filler = {"motion", "moved", "move", "moves", "proposed", "seconded", "second", "by", "cr", "cllr",
+                  "councillor", "to", "approve", "the", "vote", "aye", "ayes", "and", "a", "makes", "made",
+                  "mr", "ms", "mrs", "dr", "mayor", "alderman", "trustee", "supervisor"}
+        content = [w for w in words if w not in filler and not w[:1].isupper()]
+        caps = [w for w in _words(sent.text) if w[:1].isupper() and w.lower() not in filler]
+        content = [w for w in words if w not in filler and w not in {c.lower() for c in caps}]
+        return len(content) < 3
+
+    def _motion_body_before(self) -> Optional[tuple[int, int]]:
+        if self.last_that is not None and self.prev_block is self.last_that:
+            return self.last_that.start, self.last_that.end
+        if self.last_heading is not None and self.prev_block is self.last_heading:
+            h = self.last_heading
+            m = re.match(r"^(?:item\s+\d+[a-z]?\s*[:.\-–]\s*|\d+[.)]?\s+)", h.text, re.I)
+            return h.start + (m.end() if m else 0), h.end
+        if self.section is not None:
+            return None
+        return None
+
+    def _close_motion(self) -> None:
+        motion = self.motion
+        self.motion = None
+        if motion is None or motion["drafts"]:
+            return
+        before = motion["before"]
+        if before is not None:
+            self.emit(Draft("recommendation", before[0], motion["end"], "recommendation.proposed_seconded",
+                            outcome="agreed"))
+
+    def finish(self) -> list[Draft]:
+        self._close_motion()
+        return sorted(self.drafts, key=lambda d: (d.start, d.end))

@@ -1,0 +1,375 @@
+"""PDF: text lines per page (pypdfium2 or pdfplumber), running headers/footers and page numbers
+removed, hyphenation undone, paragraphs rebuilt from wrapped lines."""
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal, Optional
+
+from .layout import (
+    Block,
+    Extracted,
+    assemble,
+    ends_sentence,
+    is_list_item,
+    is_upper,
+    normalise_line,
+    short_heading_like,
+)
+
+Engine = Literal["pdfium", "pdfplumber"]
+DEFAULT_ENGINE: Engine = "pdfium"
+BAND = 3  # lines at the top and bottom of a page that may be running headers/footers
+
+
+class PdfError(Exception):
+    """Raised inside this module with a cause a person can act on."""
+
+    def __init__(self, cause: str):
+        super().__init__(cause)
+        self.cause = cause
+
+
+@dataclass
+class Line:
+    text: str
+    top: Optional[float] = None  # distance from the top of the page
+    bottom: Optional[float] = None
+    x0: Optional[float] = None
+    x1: Optional[float] = None
+    bold: bool = False
+
+
+@dataclass
+class PageLines:
+    number: int
+    width: float
+    height: float
+    lines: list[Line]
+
+
+# ---------------------------------------------------------------- engines
+
+def _lines_pdfium(data: bytes, password: Optional[str] = None) -> list[PageLines]:
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    try:
+        pdf = pdfium.PdfDocument(data, password=password)
+    except pdfium.PdfiumError as exc:
+        msg = str(exc).lower()
+        if "password" in msg:
+            raise PdfError("encrypted PDF") from exc
+        raise PdfError("truncated or corrupt PDF") from exc
+    pages: list[PageLines] = []
+    try:
+        for index in range(len(pdf)):
+            page = pdf[index]
+            try:
+                width, height = page.get_size()
+                textpage = page.get_textpage()
+                try:
+                    pages.append(PageLines(index + 1, width, height,
+                                           _pdfium_page_lines(textpage, height, raw)))
+                finally:
+                    textpage.close()
+            finally:
+                page.close()
+    except pdfium.PdfiumError as exc:
+        raise PdfError("truncated or corrupt PDF") from exc
+    finally:
+        pdf.close()
+    return pages
+
+
+def _pdfium_page_lines(textpage, height: float, raw) -> list[Line]:
+    count = textpage.count_chars()
+    if count <= 0:
+        return []
+    text = textpage.get_text_range(0, count)
+    lines: list[Line] = []
+    pos = 0
+    for chunk in re.split(r"(\r\n|\r|\n)", text):
+        if chunk in ("\r\n", "\r", "\n"):
+            pos += len(chunk)
+            continue
+        start, pos = pos, pos + len(chunk)
+        stripped = chunk.strip()
+        if not stripped or pos > count:
+            continue
+        first = start + (len(chunk) - len(chunk.lstrip()))
+        last = start + len(chunk.rstrip()) - 1
+        l0, b0, r0, t0 = textpage.get_charbox(first)
+        l1, b1, r1, t1 = textpage.get_charbox(last)
+        lines.append(Line(stripped, height - max(t0, t1), height - min(b0, b1), l0, r1,
+                          _pdfium_bold(textpage, first, raw)))
+    return lines
+
+
+_BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi|,b\b", re.I)
+
+
+def _pdfium_bold(textpage, index: int, raw) -> bool:
+    import ctypes
+
+    if raw.FPDFText_GetFontWeight(textpage, index) >= 600:
+        return True
+    buf = ctypes.create_string_buffer(128)
+    flags = ctypes.c_int()
+    raw.FPDFText_GetFontInfo(textpage, index, buf, 128, ctypes.byref(flags))
+    return bool(_BOLD_NAME.search(buf.value.decode("latin-1", "replace")))
+
+
+def _lines_pdfplumber(data: bytes, password: Optional[str] = None) -> list[PageLines]:
+    import io
+
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+    from pdfminer.pdfparser import PDFSyntaxError
+
+    pages: list[PageLines] = []
+    try:
+        with pdfplumber.open(io.BytesIO(data), password=password or "") as pdf:
+            for index, page in enumerate(pdf.pages):
+                lines = []
+                for row in page.extract_text_lines(return_chars=True):
+                    chars = row.get("chars") or []
+                    bold = bool(chars) and bool(_BOLD_NAME.search(str(chars[0].get("fontname", ""))))
+                    lines.append(Line(row["text"], row["top"], row["bottom"], row["x0"], row["x1"], bold))
+                pages.append(PageLines(index + 1, float(page.width), float(page.height), lines))
+                page.close()
+    except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
+        raise PdfError("encrypted PDF") from exc
+    except PdfError:
+        raise
+    except Exception as exc:  # pdfminer raises many types on damaged files
+        if "password" in str(exc).lower() or type(exc).__name__ == "PdfminerException" and \
+                "password" in repr(exc.args).lower():
+            raise PdfError("encrypted PDF") from exc
+        if isinstance(exc, (PDFSyntaxError, ValueError, KeyError, TypeError, AttributeError)) or \
+                type(exc).__module__.startswith(("pdfminer", "pdfplumber")):
+            raise PdfError("truncated or corrupt PDF") from exc
+        raise PdfError(f"truncated or corrupt PDF ({type(exc).__name__})") from exc
+    return pages
+
+
+def extract_lines(data: bytes, engine: Engine = DEFAULT_ENGINE) -> list[PageLines]:
+    if not data.lstrip()[:5].startswith(b"%PDF") and b"%PDF-" not in data[:1024]:
+        raise PdfError("not a PDF (no %PDF header); truncated or corrupt PDF")
+    if engine == "pdfplumber":
+        return _lines_pdfplumber(data)
+    return _lines_pdfium(data)
+
+
+# ---------------------------------------------------------------- clean-up
+
+_PAGE_NUMBER = re.compile(
+    r"^(?:page\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?|\d{1,4}\s*(?:of|/)\s*\d{1,4}|[-–—]\s*\d{1,4}\s*[-–—]|\d{1,4}|[ivxlc]{1,6})$",
+    re.I,
+)
+
+
+def _mask(text: str) -> str:
+    return re.sub(r"\d+", "#", normalise_line(text).lower())
+
+
+def _band(lines: list[Line]) -> tuple[list[int], list[int]]:
+    """Indexes of the top and bottom few lines, by position where known (else by order)."""
+    n = len(lines)
+    if n and all(l.top is not None for l in lines):
+        order = sorted(range(n), key=lambda i: (lines[i].top, lines[i].x0 or 0))
+    else:
+        order = list(range(n))
+    return order[:min(BAND, n)], order[max(0, n - BAND):]
+
+
+def _running(occurrences: list[tuple[int, str]], need: int) -> bool:
+    """Is a masked line that recurs at one place a running header/footer?"""
+    pages = {page for page, _ in occurrences}
+    if len(pages) < need:
+        return False
+    texts = {text for _, text in occurrences}
+    if len(texts) == 1 or "page" in texts.pop().lower():
+        return True
+    # numbers that differ must follow the page number ("Page 3", "Form 12" on page 12)
+    offsets = set()
+    for page, text in occurrences:
+        nums = re.findall(r"\d+", text)
+        if not nums:
+            return False
+        offsets.add(int(nums[-1]) - page)
+    return len(offsets) == 1
+
+
+def remove_running_text(pages: list[PageLines]) -> list[PageLines]:
+    """Drop repeated header/footer lines (digits masked) and page numbers at the page edges."""
+    n_pages = len(pages)
+    seen: dict[tuple[str, str, int], list[tuple[int, str]]] = {}
+    for page in pages:
+        top, bottom = _band(page.lines)
+        for where, idx in [("top", i) for i in top] + [("bottom", i) for i in bottom]:
+            line = page.lines[idx]
+            key = (where, _mask(line.text), _ypos(line, page))
+            found = seen.setdefault(key, [])
+            if not found or found[-1][0] != page.number:
+                found.append((page.number, normalise_line(line.text)))
+    need = max(2, min(3, -(-n_pages // 2)))
+    running = {key for key, occ in seen.items() if n_pages >= 2 and _running(occ, need)}
+    out: list[PageLines] = []
+    for page in pages:
+        top, bottom = _band(page.lines)
+        drop = set()
+        for where, rng in (("top", top), ("bottom", bottom)):
+            for idx in rng:
+                line = page.lines[idx]
+                if (where, _mask(line.text), _ypos(line, page)) in running:
+                    drop.add(idx)
+        # page numbers: the first or last line left on the page
+        kept = [i for i in range(len(page.lines)) if i not in drop]
+        t, b = _band([page.lines[i] for i in kept])
+        for idx in [kept[j] for j in t[:1] + b[-1:]]:
+            if _PAGE_NUMBER.match(normalise_line(page.lines[idx].text)) and _near_edge(page.lines[idx], page):
+                drop.add(idx)
+        out.append(PageLines(page.number, page.width, page.height,
+                             [l for i, l in enumerate(page.lines) if i not in drop]))
+    return out
+
+
+def _ypos(line: Line, page: PageLines) -> int:
+    """Vertical position bucket (10pt) so headers match only where they sit in the same place."""
+    if line.top is None:
+        return -1
+    return int(line.top // 10)
+
+
+def _near_edge(line: Line, page: PageLines) -> bool:
+    if line.top is None or not page.height:
+        return True
+    return line.top < page.height * 0.15 or line.top > page.height * 0.8
+
+
+# ---------------------------------------------------------------- paragraphs
+
+_HEADING_NUMBER = re.compile(r"^(?:\d{1,3}(?:\.\d{1,2})*\.?|[A-Z]{1,6}\s?\.?\d{1,4}/\d{2,4})\s+\S")
+_ITEM_REF = re.compile(r"^\((?:item|minute|agenda item)\s+[\w./-]+\)$", re.I)
+
+
+def _line_spacing(pages: list[PageLines]) -> Optional[float]:
+    gaps = []
+    for page in pages:
+        for a, b in zip(page.lines, page.lines[1:]):
+            if a.top is not None and b.top is not None and 0 < b.top - a.top < 60:
+                gaps.append(round(b.top - a.top, 1))
+    if not gaps:
+        return None
+    return Counter(gaps).most_common(1)[0][0] if len(gaps) > 4 else statistics.median(gaps)
+
+
+def _right_edge(pages: list[PageLines]) -> Optional[float]:
+    xs = sorted(l.x1 for p in pages for l in p.lines if l.x1 is not None)
+    return xs[int(len(xs) * 0.9)] if xs else None
+
+
+def _line_starts_new(prev: Line, line: Line, spacing: Optional[float], right: Optional[float],
+                     max_chars: int) -> bool:
+    text, ptext = line.text, prev.text
+    if spacing and prev.top is not None and line.top is not None:
+        gap = line.top - prev.top
+        if gap > spacing * 1.35 or gap < -spacing:  # a blank line, or a new column
+            return True
+    if is_list_item(text) or _ITEM_REF.match(text):
+        return True
+    if prev.bold != line.bold and (short_heading_like(ptext) or short_heading_like(text)):
+        return True
+    short = (prev.x1 is not None and right is not None and prev.x1 < right - 0.18 * max(right - (prev.x0 or 0), 1)) \
+        if prev.x1 is not None else len(ptext) < 0.75 * max_chars
+    if ends_sentence(ptext) and short:
+        return True
+    if short and short_heading_like(ptext) and not text[:1].islower():
+        return True
+    return False
+
+
+def _join(a: str, b: str) -> tuple[str, int]:
+    """Join two wrapped lines; returns the joined text and where `b` starts in it."""
+    m = re.search(r"([A-Za-z]+)-$", a)
+    if m and b[:1].islower() and not a.endswith(" -"):
+        return a[:-1] + b, len(a) - 1  # "recom-" + "mendation"
+    if a.endswith(("-", "/")) and not a.endswith(" -"):
+        return a + b, len(a)  # "mid-" + "Year", "2023-" + "24"
+    return f"{a} {b}", len(a) + 1
+
+
+def _role(text: str, bold: bool, next_text: Optional[str]) -> str:
+    if next_text and _ITEM_REF.match(next_text) and len(text) <= 200 and not ends_sentence(text):
+        return "heading"
+    if bold and short_heading_like(text, 20, 160):
+        return "heading"
+    if _HEADING_NUMBER.match(text) and short_heading_like(text, 12, 100) and (bold or is_upper(text)):
+        return "heading"
+    if is_list_item(text):
+        return "list_item"
+    if is_upper(text) and short_heading_like(text, 12, 100):
+        return "heading"
+    return "text"
+
+
+def build_blocks(pages: list[PageLines]) -> list[Block]:
+    spacing = _line_spacing(pages)
+    right = _right_edge(pages)
+    max_chars = max((len(l.text) for p in pages for l in p.lines), default=80)
+    blocks: list[Block] = []
+    bolds: list[bool] = []
+    last_line: Optional[Line] = None
+    for page in pages:
+        prev: Optional[Line] = None
+        for line in page.lines:
+            text = normalise_line(line.text)
+            if not text:
+                continue
+            line = Line(text, line.top, line.bottom, line.x0, line.x1, line.bold)
+            if prev is None and blocks:
+                last = blocks[-1]
+                tail = last.text
+                runs_on = (last_line is not None and last_line.x1 is not None and right is not None
+                           and last_line.x1 >= right - 0.1 * max(right - (last_line.x0 or 0), 1))
+                if (not ends_sentence(tail) and not is_list_item(text) and not _ITEM_REF.match(text)
+                        and not short_heading_like(tail)
+                        and (text[:1].islower() or runs_on and not (line.bold and short_heading_like(text)))):
+                    joined, at = _join(tail, text)
+                    last.text = joined
+                    last.breaks.append((at, page.number))
+                    prev = line
+                    continue
+            if prev is not None and not _line_starts_new(prev, line, spacing, right, max_chars):
+                last = blocks[-1]
+                last.text, _ = _join(last.text, text)
+                bolds[-1] = bolds[-1] and line.bold
+            else:
+                blocks.append(Block(text=text, page=page.number))
+                bolds.append(line.bold)
+            prev = line
+        if prev is not None:
+            last_line = prev
+    for i, block in enumerate(blocks):
+        nxt = blocks[i + 1].text if i + 1 < len(blocks) else None
+        block.role = _role(block.text, bolds[i], nxt)
+    return blocks
+
+
+def read_pdf(data: bytes, engine: Engine = DEFAULT_ENGINE) -> Extracted:
+    """Raises PdfError with a cause a person can act on."""
+    if not data:
+        raise PdfError("empty file")
+    pages = extract_lines(data, engine)
+    if not pages:
+        raise PdfError("truncated or corrupt PDF (no pages)")
+    if not any(l.text.strip() for p in pages for l in p.lines):
+        raise PdfError("no text layer (scanned PDF?); OCR is not enabled")
+    head = "\n".join(l.text for p in pages[:2] for l in p.lines)
+    pages = remove_running_text(pages)
+    blocks = build_blocks(pages)
+    text, page_spans, paragraphs = assemble(blocks, len(pages))
+    return Extracted(text, page_spans, paragraphs, head=head)

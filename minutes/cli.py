@@ -1,0 +1,249 @@
+"""Command line: parses options, calls the library, turns MinutesError into ClickException."""
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from . import pipeline
+from .config import resolve_settings
+from .errors import MinutesError, ReadError
+from .model import Hit, Metadata, Record
+
+KINDS = ("question", "response", "recommendation", "passage")
+MODES = ("hybrid", "semantic", "keyword")
+
+
+@contextmanager
+def library_errors(debug: bool = False):
+    try:
+        yield
+    except MinutesError as exc:
+        if debug:
+            raise
+        raise click.ClickException(str(exc)) from None
+
+
+def store_options(f):
+    f = click.option("--store", envvar="MINUTES_STORE", type=click.Path(file_okay=False),
+                     help="Store folder (default: $MINUTES_STORE or ./.minutes-store).")(f)
+    f = click.option("--chroma-url", envvar="MINUTES_CHROMA_URL",
+                     help="Use a Chroma server, e.g. http://127.0.0.1:8000.")(f)
+    f = click.option("--model", envvar="MINUTES_MODEL", help="Embedding model name or folder.")(f)
+    f = click.option("--device", envvar="MINUTES_DEVICE", help="Embedding device: cpu, cuda.")(f)
+    return f
+
+
+def metadata_options(f):
+    f = click.option("--council", help="Council name for every file.")(f)
+    f = click.option("--committee", help="Committee name for every file.")(f)
+    f = click.option("--date", "meeting_date", help="Meeting date (YYYY-MM-DD) for every file.")(f)
+    f = click.option("--manifest", type=click.Path(dir_okay=False, exists=True),
+                     help="CSV: path,council,committee,date,title,url.")(f)
+    return f
+
+
+def _overrides(council, committee, meeting_date) -> Optional[Metadata]:
+    if meeting_date:
+        from minutes.ingest.metadata import parse_date
+
+        iso = parse_date(meeting_date)
+        if not iso:
+            raise click.BadParameter(f"not a date: {meeting_date!r}", param_hint="--date")
+        meeting_date = iso
+    if not (council or committee or meeting_date):
+        return None
+    return Metadata(council=council, committee=committee, meeting_date=meeting_date)
+
+
+@click.group()
+@click.version_option(package_name="minutes")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """minutes: what council committees asked, answered and agreed, made searchable."""
+    ctx.obj = {"debug": debug}
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@store_options
+@metadata_options
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def ingest(ctx, paths, store, chroma_url, model, device, council, committee, meeting_date, manifest, as_json):
+    """Read, extract and index PATHS (files or folders)."""
+    settings = resolve_settings(store, model, chroma_url, device)
+    with library_errors(ctx.obj["debug"]):
+        summary = _run_ingest(paths, settings, _overrides(council, committee, meeting_date), manifest, as_json)
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
+    else:
+        _print_summary(summary)
+    if summary.failed:
+        ctx.exit(1)
+
+
+def _run_ingest(paths, settings, overrides, manifest, quiet):
+    files, _ = pipeline.source_paths(paths)
+    meta = pipeline.load_manifest(manifest)
+    show = not quiet and sys.stderr.isatty()
+    with click.progressbar(length=len(files), label="Ingesting", file=sys.stderr,
+                           show_pos=True) if show else _null_bar() as bar:
+        return pipeline.ingest(paths, settings, overrides, meta, progress=lambda _p: bar.update(1))
+
+
+@contextmanager
+def _null_bar():
+    class Bar:
+        def update(self, n):
+            pass
+
+    yield Bar()
+
+
+def _print_summary(summary: pipeline.IngestSummary) -> None:
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(summary.records_by_kind.items())) or "no records"
+    click.echo(f"Files read: {summary.read}, skipped: {summary.skipped}, failed: {len(summary.failed)}")
+    click.echo(f"Records: {kinds}")
+    for outcome in summary.outcomes:
+        if outcome.status != "ingested":
+            click.echo(f"  {outcome.status}: {outcome.path}: {outcome.cause}", err=True)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@metadata_options
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one record a line.")
+@click.option("--explain", is_flag=True, help="Show the rule that produced each record.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS), help="Only these kinds.")
+@click.pass_context
+def extract(ctx, paths, council, committee, meeting_date, manifest, as_json, explain, kinds):
+    """Extract records from PATHS and print them; no store is touched."""
+    failures: list[ReadError] = []
+    with library_errors(ctx.obj["debug"]):
+        records = pipeline.extract_paths(paths, _overrides(council, committee, meeting_date),
+                                         pipeline.load_manifest(manifest), on_error=failures.append)
+        for record in records:
+            if kinds and record.kind not in kinds:
+                continue
+            if as_json:
+                click.echo(json.dumps(record.to_dict(), ensure_ascii=False))
+            else:
+                _print_record(record, explain)
+    for err in failures:
+        click.echo(f"error: {err}", err=True)
+    if failures:
+        ctx.exit(1)
+
+
+def _print_record(record: Record, explain: bool) -> None:
+    head = f"[{record.kind}] p.{record.page}"
+    if record.speaker:
+        head += f" — {record.speaker}"
+    if record.outcome:
+        head += f" ({record.outcome})"
+    if explain:
+        head += f"  rule={record.rule}"
+    click.echo(click.style(head, bold=True))
+    click.echo(f"  {record.text}")
+    if record.in_reply_to:
+        click.echo(f"  in reply to {record.in_reply_to}")
+
+
+@main.command()
+@click.argument("query", required=False)
+@store_options
+@click.option("-k", "k", default=10, show_default=True, help="Number of results.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS), help="Only these kinds.")
+@click.option("--committee", help="Only this committee.")
+@click.option("--council", help="Only this council.")
+@click.option("--since", help="Meetings on or after this date (YYYY-MM-DD).")
+@click.option("--until", help="Meetings on or before this date (YYYY-MM-DD).")
+@click.option("--speaker", help="Only records by this speaker.")
+@click.option("--document", help="Only this source document (file name or sha256).")
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@click.option("--batch", type=click.File("r"), help="Run one query per line of FILE.")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one hit a line.")
+@click.pass_context
+def search(ctx, query, store, chroma_url, model, device, k, kinds, committee, council, since, until,
+           speaker, document, mode, batch, as_json):
+    """Search the store for QUERY."""
+    if bool(query) == bool(batch):
+        raise click.UsageError("give a QUERY or --batch FILE (one of them)")
+    queries = [q.strip() for q in batch if q.strip()] if batch else [query]
+    settings = resolve_settings(store, model, chroma_url, device)
+    filters = dict(kinds=list(kinds) or None, committee=committee, council=council, since=since,
+                   until=until, speaker=speaker, document=document, mode=mode)
+    with library_errors(ctx.obj["debug"]):
+        index = pipeline.open_index(settings)
+        try:
+            for q in queries:
+                hits = pipeline.search(q, settings, k=k, index=index, **filters)
+                for hit in hits:
+                    if as_json:
+                        row = hit.to_dict()
+                        if batch:
+                            row["query"] = q
+                        click.echo(json.dumps(row, ensure_ascii=False))
+                    else:
+                        _print_hit(hit)
+                if not hits and not as_json:
+                    click.echo(f"No results for {q!r}.")
+        finally:
+            index.close()
+
+
+def _print_hit(hit: Hit) -> None:
+    r = hit.record
+    meeting = " · ".join(x for x in (r.council, r.committee, r.meeting_date) if x) or "meeting unknown"
+    click.echo(click.style(f"{hit.rank}. [{r.kind}] {meeting}", bold=True))
+    if r.agenda_item:
+        click.echo(f"   item: {r.agenda_item}")
+    who = f"{r.speaker}: " if r.speaker else ""
+    click.echo(f"   {who}{r.text}")
+    if hit.question is not None:
+        click.echo(f"   ↳ in reply to: {hit.question.text}")
+    for answer in hit.responses:
+        who = f"{answer.speaker}: " if answer.speaker else ""
+        click.echo(f"   ↳ answer: {who}{answer.text}")
+    if r.outcome:
+        click.echo(f"   outcome: {r.outcome}")
+    click.echo(click.style(f"   source: {r.source}, page {r.page}, chars {r.start}-{r.end}", dim=True))
+    click.echo()
+
+
+@main.command()
+@store_options
+@click.option("--fresh/--keep", default=True, show_default=True, help="Start from an empty store.")
+@click.pass_context
+def demo(ctx, store, chroma_url, model, device, fresh):
+    """Ingest the bundled corpus into a store and run three example searches."""
+    settings = resolve_settings(store or ".demo-store", model, chroma_url, device)
+    with library_errors(ctx.obj["debug"]):
+        corpus = pipeline.corpus_dir()
+        if fresh and settings.chroma_url is None and Path(settings.store).exists():
+            import shutil
+
+            shutil.rmtree(settings.store)
+        manifest = pipeline.load_manifest(corpus / "manifest.csv") if (corpus / "manifest.csv").exists() else None
+        summary = pipeline.ingest(pipeline.demo_sources(corpus), settings, manifest=manifest)
+        _print_summary(summary)
+        index = pipeline.open_index(settings)
+        try:
+            for q in pipeline.DEMO_QUERIES:
+                click.echo()
+                click.echo(click.style(f"$ minutes search {q!r} --store {settings.store} -k 3", fg="cyan"))
+                for hit in pipeline.search(q, settings, k=3, index=index):
+                    _print_hit(hit)
+        finally:
+            index.close()
+    click.echo(f"Try your own: .venv/bin/minutes search \"your question\" --store {settings.store}")
+
+
+if __name__ == "__main__":
+    main()

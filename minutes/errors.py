@@ -1,0 +1,35 @@
+"""One exception tree. The CLI turns any MinutesError into a clean message."""
+from __future__ import annotations
+
+
+class MinutesError(Exception):
+    """Base class for every error the library raises on purpose."""
+
+
+class ReadError(MinutesError):
+    """A source file could not be read. The message names the file and the cause."""
+
+    def __init__(self, path: str, cause: str):
+        super().__init__(f"{path}: {cause}")
+        self.path = path
+        self.cause = cause
+
+
+class UnsupportedFormat(ReadError):
+    """The file is of a format no reader handles."""
+
+
+class ManifestError(MinutesError):
+    """The metadata manifest CSV is malformed."""
+
+
+class StoreError(MinutesError):
+    """The store cannot be opened, read or written."""
+
+
+class ModelError(MinutesError):
+    """The embedding model cannot be loaded offline."""
+
+
+class RulesError(MinutesError):
+    """A pattern file under extract/ is malformed."""
