@@ -217,6 +217,11 @@ class Engine:
             return
         if self._excluded_heading(block.text, inline=True):
             return
+        if len(block.text) < 60 and self._excluded_heading(block.text, exact=True):
+            self._close_motion()
+            self.list_ctx = None
+            self.excluded = True
+            return
         if self.motion is not None and self._feed_motion_body(index, block, sents):
             return
         if self.list_ctx is not None:
@@ -261,8 +266,10 @@ class Engine:
             return "impersonal"
         return "named" if self.plausible_speaker(subject) else None
 
-    def _excluded_heading(self, text: str, inline: bool = False) -> bool:
+    def _excluded_heading(self, text: str, inline: bool = False, exact: bool = False) -> bool:
         low = re.sub(r"^[\d.\s]+", "", text.lower()).strip(" :.-–—*#")
+        if exact:
+            return low in self.exclude_headings
         if not inline:
             return any(low == h or low.startswith(h + " ") and len(low) < len(h) + 30
                        for h in self.exclude_headings)
@@ -389,6 +396,8 @@ class Engine:
 
     # ---- questions ---------------------------------------------------------------
     def _question_cue(self, sent: Sent) -> Optional[Cue]:
+        if any(c.rule == "question.not_negated" for c in sent.cues):
+            return None
         blocked = [(c.start, c.end) for c in sent.cues if c.label == "NOT_QUESTION"]
         q = None
         for c in sent.cues:
@@ -463,8 +472,11 @@ class Engine:
                 continue
             between = self.text(q.end, r.start)
             m = None
-            for m in re.finditer(r"(?:\s(?:and|but|whereupon)\s|;\s|,\s(?:and\s)?)", between):
+            for m in re.finditer(r"(?:\s(?:and|but|whereupon)\s|;\s)", between):
                 pass
+            if m is None:
+                for m in re.finditer(r",\s", between):
+                    pass
             if m is None:
                 continue
             responder = between[m.end():].strip()
@@ -632,7 +644,7 @@ class Engine:
         for k, m in enumerate(marks):
             s = start + m.end()
             e = start + (marks[k + 1].start() if k + 1 < len(marks) else len(text))
-            seg = self.doc.text[s:e].rstrip(" ;,and")
+            seg = re.sub(r"(?:[\s;,]+(?:and|or))?[\s;,]*$", "", self.doc.text[s:e])
             out.append((s, s + len(seg)))
         return out
 
@@ -655,11 +667,16 @@ class Engine:
     def _motion(self, index: int, block: Block, sents: list[Sent], i: int) -> int:
         sent = sents[i]
         if not sent.has({"MOTION", "SECONDED"}):
+            if (self.provisional is not None or self.motion is not None) and sent.has({"CARRIED", "LOST"}) \
+                    and len(sent.text.split()) <= 15 and not sent.has(Q_LABELS | R_ANY):
+                self._motion_outcome(sent)
+                return i + 1
             return 0
-        mover = any(c.rule in ("recommendation.motion_made", "recommendation.moved_label") for c in sent.cues) \
+        mover = any(c.rule in ("recommendation.motion_made", "recommendation.moved_label",
+                               "recommendation.moved_name") for c in sent.cues) \
             or sent.has({"SECONDED"}) or re.search(r"\bmotion (?:to|by|from|that)\b|^\w+ motion\b", sent.text, re.I)
         if not mover:
-            if re.search(r"\b(?:motion|amendment|proposal)\b", sent.text, re.I) and sent.has({"CARRIED", "LOST"}):
+            if (self.provisional is not None or self.motion is not None) and sent.has({"CARRIED", "LOST"}):
                 self._motion_outcome(sent)
                 return i + 1
             return 0
@@ -681,6 +698,7 @@ class Engine:
                 last = j
         if lost:
             self.motion = None
+            self.provisional = None
             return last + 1
         bare = self._bare_mover(sent)
         if (bare and i == 0 and last == i) or (last == i == len(sents) - 1 and block.text.rstrip().endswith(":")):

@@ -98,6 +98,8 @@ _MEETING_OF = re.compile(
     re.I | re.S)
 _BODY_PHRASE = re.compile(
     rf"((?:(?:[A-Z][\w'’&-]*|and|of|for|&|the|on)\s+){{0,6}}{_BODY})(?![\w-])(?!\s+Member)")
+_BODY_OF = re.compile(r"\b(?:Board|Committee|Court|Council)\s+of\s+(?:the\s+)?(?:Whole|Supervisors|Trustees|"
+                      r"Commissioners|Selectmen|Directors|Education|Health|Aldermen|Governors|Management)\b")
 _SMALL = frozenset("and of for the on in at to a an with".split())
 
 
@@ -192,6 +194,9 @@ def find_committee(lines: list[str], council: Optional[str]) -> Optional[str]:
         clean = " ".join(line.replace("*", " ").split())
         if len(clean) > 160 or _is_council_line(clean, council):
             continue
+        m = _BODY_OF.search(_capitalise_upper_words(clean))
+        if m:
+            return m.group(0)
         for m in _BODY_PHRASE.finditer(_capitalise_upper_words(clean)):
             name = m.group(1).strip()
             name = re.sub(r"^(?:(?:the|of|and|for|on)\s+)+", "", name, flags=re.I)

@@ -40,6 +40,11 @@ class Line:
     x0: Optional[float] = None
     x1: Optional[float] = None
     bold: bool = False
+    last_top: Optional[float] = None  # top of the last visual line when pdfium joined lines
+
+    @property
+    def end_top(self) -> Optional[float]:
+        return self.last_top if self.last_top is not None else self.top
 
 
 @dataclass
@@ -103,8 +108,10 @@ def _pdfium_page_lines(textpage, height: float, raw) -> list[Line]:
         last = start + len(chunk.rstrip()) - 1
         l0, b0, r0, t0 = textpage.get_charbox(first)
         l1, b1, r1, t1 = textpage.get_charbox(last)
+        # pdfium joins a line-end hyphen with the next line and marks it U+FFFE
+        stripped = re.sub("\ufffe(?=[a-z])", "", stripped).replace("\ufffe", "-")
         lines.append(Line(stripped, height - max(t0, t1), height - min(b0, b1), l0, r1,
-                          _pdfium_bold(textpage, first, raw)))
+                          _pdfium_bold(textpage, first, raw), last_top=height - t1))
     return lines
 
 
@@ -194,13 +201,15 @@ def _running(occurrences: list[tuple[int, str]], need: int) -> bool:
     if len(texts) == 1 or "page" in texts.pop().lower():
         return True
     # numbers that differ must follow the page number ("Page 3", "Form 12" on page 12)
-    offsets = set()
-    for page, text in occurrences:
-        nums = re.findall(r"\d+", text)
-        if not nums:
+    numbers = [(page, [int(n) for n in re.findall(r"\d+", text)]) for page, text in occurrences]
+    width = len(numbers[0][1])
+    if not width or any(len(nums) != width for _, nums in numbers):
+        return False
+    for k in range(width):
+        values = {nums[k] for _, nums in numbers}
+        if len(values) > 1 and len({nums[k] - page for page, nums in numbers}) != 1:
             return False
-        offsets.add(int(nums[-1]) - page)
-    return len(offsets) == 1
+    return True
 
 
 def remove_running_text(pages: list[PageLines]) -> list[PageLines]:
@@ -260,8 +269,8 @@ def _line_spacing(pages: list[PageLines]) -> Optional[float]:
     gaps = []
     for page in pages:
         for a, b in zip(page.lines, page.lines[1:]):
-            if a.top is not None and b.top is not None and 0 < b.top - a.top < 60:
-                gaps.append(round(b.top - a.top, 1))
+            if a.end_top is not None and b.top is not None and 0 < b.top - a.end_top < 60:
+                gaps.append(round(b.top - a.end_top, 1))
     if not gaps:
         return None
     return Counter(gaps).most_common(1)[0][0] if len(gaps) > 4 else statistics.median(gaps)
@@ -276,7 +285,7 @@ def _line_starts_new(prev: Line, line: Line, spacing: Optional[float], right: Op
                      max_chars: int) -> bool:
     text, ptext = line.text, prev.text
     if spacing and prev.top is not None and line.top is not None:
-        gap = line.top - prev.top
+        gap = line.top - (prev.end_top or prev.top)
         if gap > spacing * 1.35 or gap < -spacing:  # a blank line, or a new column
             return True
     if is_list_item(text) or _ITEM_REF.match(text):
@@ -329,7 +338,7 @@ def build_blocks(pages: list[PageLines]) -> list[Block]:
             text = normalise_line(line.text)
             if not text:
                 continue
-            line = Line(text, line.top, line.bottom, line.x0, line.x1, line.bold)
+            line = Line(text, line.top, line.bottom, line.x0, line.x1, line.bold, line.last_top)
             if prev is None and blocks:
                 last = blocks[-1]
                 tail = last.text

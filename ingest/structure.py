@@ -25,6 +25,7 @@ class _Heading:
     title: str
     number: Optional[str] = None
     level: int = 1
+    label: Optional[str] = None  # the heading as written, for report paths
 
 
 def _heading_shaped(text: str, role: str, max_words: int = 15) -> bool:
@@ -121,7 +122,7 @@ def _report_sections(text: str, paragraphs: list[Paragraph]) -> list[Section]:
         if m and _heading_shaped(t, "text" if para.role == "list_item" else para.role, 12) \
                 and (para.role == "heading" or "." in m.group("num") or m.group("dot")):
             headings.append(_Heading(para.start, _clean_title(m.group("title")), m.group("num"),
-                                     _level(m.group("num"), m.group("dot"))))
+                                     _level(m.group("num"), m.group("dot")), _clean_title(t)))
     if len(headings) < 2:
         headings = [_Heading(p.start, _clean_title(text[p.start:p.end])) for p in paragraphs
                     if p.role == "heading" and p.end - p.start <= 200]
@@ -137,7 +138,7 @@ def _report_sections(text: str, paragraphs: list[Paragraph]) -> list[Section]:
                 break
         while stack and stack[-1][0] >= h.level:
             stack.pop()
-        label = f"{h.number} {h.title}" if h.number else h.title
+        label = h.label or (f"{h.number} {h.title}" if h.number else h.title)
         stack.append((h.level, label))
         sections.append(Section(title=h.title, start=h.start, end=_trim(text, h.start, end),
                                 number=h.number, path=tuple(lbl for _, lbl in stack)))

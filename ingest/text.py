@@ -9,6 +9,7 @@ from .layout import (
     Extracted,
     assemble,
     ends_sentence,
+    ends_with_abbreviation,
     is_list_item,
     is_upper,
     normalise_line,
@@ -131,7 +132,8 @@ def _should_join(prev: _Fragment, nxt: _Fragment, runs_on: bool) -> bool:
         return True
     if is_upper(prev.text) and is_upper(nxt.text):
         return True
-    if prev.text.endswith((",", "-", "–", "&", "/")) or prev.text.split()[-1].lower() in _CONNECTORS:
+    if prev.text.endswith((",", "-", "–", "&", "/")) or prev.text.split()[-1].lower().rstrip(".") in _CONNECTORS \
+            or ends_with_abbreviation(prev.text):
         return True
     return runs_on
 

@@ -350,7 +350,9 @@ class Index:
                 got = col.get(ids=[r.id for r in chunk], include=["documents", "metadatas"])
             have = {
                 rid: (doc, meta)
-                for rid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])
+                for rid, doc, meta in zip(
+                    got["ids"], got["documents"] or [], got["metadatas"] or []
+                )
             }
             for r in chunk:
                 if have.get(r.id) != (r.text, _metadata(r)):
@@ -621,7 +623,8 @@ class Index:
         its question.
         """
         if mode not in SEARCH_MODES:
-            raise MinutesError(f"unknown search mode {mode!r}: use one of {', '.join(SEARCH_MODES)}")
+            choices = ", ".join(SEARCH_MODES)
+            raise MinutesError(f"unknown search mode {mode!r}: use one of {choices}")
         k = int(k)
         if k <= 0:
             return []

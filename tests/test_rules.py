@@ -1,0 +1,154 @@
+"""Extraction rules, one sentence (or short passage) per case."""
+from __future__ import annotations
+
+import pytest
+
+from minutes.extract import extract
+from tests.conftest import doc_from_text
+
+
+def kinds(text: str) -> list[str]:
+    return [r.kind for r in extract(doc_from_text(text))]
+
+
+QUESTIONS = [
+    "Councillor Priya Nair asked whether the Hollins Road depot would reopen in the spring.",
+    "A Member sought clarification on the timetable for the consultation.",
+    "The Committee enquired as to whether the partnership had a role in capital allocations.",
+    "Cllr. Tom Byrne enquired about the housing allocation scheme for older tenants.",
+    "Members questioned the effectiveness of the new triage arrangements.",
+    "Is it okay if the school district handles the absentee ballot process again this year?",
+    "Questions were raised as to the cost of the temporary accommodation.",
+    "Cr Lau wished to know when the footpath works on Mulga Street would start.",
+]
+
+
+@pytest.mark.parametrize("sentence", QUESTIONS)
+def test_questions(sentence):
+    assert kinds(sentence) == ["question"]
+
+
+NOT_QUESTIONS = [
+    "A Member was pleased with the progress made on the play areas.",
+    "Concern was raised that the scheme was running six months late.",
+    "Members were asked to note the report.",
+    "Councillor Byrne did not ask a supplementary question.",
+    "The Chair thanked officers for a comprehensive report.",
+    "Apologies: Councillor Smith and Councillor Jones.",
+]
+
+
+@pytest.mark.parametrize("sentence", NOT_QUESTIONS)
+def test_not_extracted(sentence):
+    assert kinds(sentence) == []
+
+
+@pytest.mark.parametrize("text, cue", [
+    ("The Committee queried the cost of the scheme. It was responded that it would cost £2m.", "It was responded"),
+    ("Cllr. Ann Hale asked about the tenure mix and Ms. Rose Kerr, Director of Housing, advised that it would be half social.", "Ms. Rose Kerr"),
+    ("Members queried how the grant would be spent and were advised that it would fund two posts.", "were advised"),
+    ("A Member asked how many fines had been paid. The Head of Waste Services explained that 39 of 47 had been paid.", "The Head of Waste"),
+    ("Jan asked when the township could apply for more funds and Ray confirmed it could apply again in September.", "Ray confirmed"),
+])
+def test_question_then_linked_answer(text, cue):
+    question, response = extract(doc_from_text(text))
+    assert (question.kind, response.kind) == ("question", "response")
+    assert response.text.startswith(cue)
+    assert response.in_reply_to == question.id
+    assert question.answer_status == "answered"
+
+
+def test_deferred_answer():
+    text = ("A Member asked how many households were on the waiting list. "
+            "Officers undertook to provide a written answer after the meeting.")
+    question, response = extract(doc_from_text(text))
+    assert response.in_reply_to == question.id
+    assert question.answer_status == "deferred"
+
+
+def test_unanswered_question():
+    (question,) = extract(doc_from_text("Councillor Oyelaran asked whether the library would open on Sundays."))
+    assert question.answer_status == "unanswered"
+
+
+def test_comment_is_not_answered_by_later_statement_in_new_paragraph():
+    text = ("Councillor Reid asked about the bus timetable. Ms Cole explained that it was under review.\n\n"
+            "Ms Cole added that the depot lease ran until 2027.")
+    assert kinds(text) == ["question", "response"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("RESOLVED that the report be noted.", ["the report be noted."]),
+    ("RESOLVED – to endorse the Sufficiency Strategy 2025-2030.", ["to endorse the Sufficiency Strategy 2025-2030."]),
+    ("RESOLVED that: (a) the strategy be adopted; (b) officers report back in June.",
+     ["the strategy be adopted", "officers report back in June."]),
+    ("The Committee AGREED to make the following recommendations:\n\n1. To publish the data quarterly.\n\n"
+     "2. To review the scheme in a year.", ["To publish the data quarterly.", "To review the scheme in a year."]),
+    ("The Panel discussed the protocol. It was agreed that children should be placed close to home.",
+     ["children should be placed close to home."]),
+    ("MOTION by Selectman Abbott, seconded by Selectwoman Fitch, to approve the warrant. Motion carried 4-1.",
+     ["MOTION by Selectman Abbott, seconded by Selectwoman Fitch, to approve the warrant. Motion carried 4-1."]),
+])
+def test_recommendations(text, expected):
+    records = extract(doc_from_text(text))
+    assert [r.text for r in records if r.kind == "recommendation"] == expected
+
+
+def test_vote_outcome_recorded():
+    (rec,) = extract(doc_from_text(
+        "MOTION by Selectman Abbott, seconded by Selectwoman Fitch, to approve the warrant. Motion carried 4-1."))
+    assert rec.outcome == "carried 4-1"
+
+
+@pytest.mark.parametrize("text", [
+    "Councillor Lowe moved, and Councillor Pryor seconded, an amendment that £150,000 be moved to buses. "
+    "The amendment was put to the vote and was LOST.",
+    "MOVED Cr Reid SECONDED Cr Kettle\n\nThat Council purchase a new community bus.\n\nLOST 2/5",
+    "The officer report recommended that the Cabinet approve the subsidy. The Cabinet is asked to approve the subsidy.",
+])
+def test_lost_or_unagreed_motions_are_not_recommendations(text):
+    assert "recommendation" not in kinds(text)
+
+
+def test_reasons_for_decision_are_not_recommendations():
+    text = ("RESOLVED that the plan be adopted.\n\nReasons for the decision\n\n"
+            "The plan was agreed because it reduces costs.\n\nOther options considered\n\nIt was agreed that doing nothing was not viable.")
+    assert [r.text for r in extract(doc_from_text(text))] == ["the plan be adopted."]
+
+
+def test_moved_seconded_then_that_council_list():
+    text = ("MOVED Cr Lau SECONDED Cr Vickery\n\nThat Council:\n\n1. Retain the existing bus.\n\n"
+            "2. Apply for a transport grant.\n\nCARRIED 6/1")
+    recs = extract(doc_from_text(text))
+    assert [r.text for r in recs] == ["Retain the existing bus.", "Apply for a transport grant."]
+    assert all(r.outcome == "carried 6-1" for r in recs)
+
+
+def test_answers_listed_after_several_questions_link_to_the_right_one():
+    text = ("Members asked about the closure of the Hollins Road depot.\n\n"
+            "Members also asked about the rural bus grant.\n\n"
+            "In response to Members' questions, it was noted that:\n\n"
+            "a. The rural bus grant would be paid in April.\n\n"
+            "b. The Hollins Road depot closure was temporary.")
+    q1, q2, r1, r2 = extract(doc_from_text(text))
+    assert r1.in_reply_to == q2.id
+    assert r2.in_reply_to == q1.id
+
+
+def test_written_question_and_reply():
+    text = ("Question 2 from Councillor Nair to the Cabinet Member for Housing: How many households were in "
+            "bed and breakfast accommodation on 31 January?\n\n"
+            "REPLY: Twenty-two households, nine of them with children. I will ask officers to publish the figures.")
+    question, reply = extract(doc_from_text(text))
+    assert (question.kind, reply.kind) == ("question", "response")
+    assert reply.in_reply_to == question.id
+    assert question.speaker == "Councillor Nair"
+
+
+def test_every_record_names_its_rule_and_valid_span():
+    text = "The Committee queried the cost. It was responded that it was £2m.\n\nRESOLVED that the report be noted."
+    document = doc_from_text(text)
+    for record in extract(document):
+        assert record.rule
+        assert 0 <= record.start < record.end <= len(document.text)
+        assert " ".join(document.text[record.start:record.end].split()) == record.text
