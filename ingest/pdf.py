@@ -238,8 +238,11 @@ def remove_running_text(pages: list[PageLines]) -> list[PageLines]:
         # page numbers: the first or last line left on the page
         kept = [i for i in range(len(page.lines)) if i not in drop]
         t, b = _band([page.lines[i] for i in kept])
-        for idx in [kept[j] for j in t[:1] + b[-1:]]:
-            if _PAGE_NUMBER.match(normalise_line(page.lines[idx].text)) and _near_edge(page.lines[idx], page):
+        for edge in (t[:2], b[::-1][:2]):  # outermost first; stop at the first real line
+            for idx in [kept[j] for j in edge]:
+                if not (_PAGE_NUMBER.match(normalise_line(page.lines[idx].text))
+                        and _near_edge(page.lines[idx], page)):
+                    break
                 drop.add(idx)
         out.append(PageLines(page.number, page.width, page.height,
                              [l for i, l in enumerate(page.lines) if i not in drop]))

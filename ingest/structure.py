@@ -16,6 +16,7 @@ _SLASH = re.compile(
     r"^(?:minute\s+(?:no\.?\s*)?)?(?P<num>(?:[A-Z]{1,6}\s?\.?\s?)?\d{1,4}/\d{2,4}|(?:[A-Z]{1,6}\.)\d{1,4})"
     r"\s*[:.\-–—]?\s+(?P<title>\S.*)$", re.I)
 _NUMBERED = re.compile(r"^(?:minute\s+)?(?P<num>\d{1,4}(?:\.\d{1,2})?)(?P<dot>[.):]?)\s*(?P<title>[A-Z(\"“‘'].*)$")
+_NUMBERED_DOT = re.compile(r"^(?P<num>\d{1,4})[.)]\s+(?P<title>\S.*)$")
 _REPORT = re.compile(r"^(?P<num>\d{1,2}(?:\.\d{1,2}){0,2})(?P<dot>\.?)\s+(?P<title>[A-Z(\"“‘'].*)$")
 
 
@@ -61,7 +62,7 @@ def _minutes_headings(text: str, paragraphs: list[Paragraph]) -> tuple[list[_Hea
             continue
         ref = _ITEM_REF.match(nxt) if nxt else None
         if ref and len(t) <= 250 and not ends_sentence(t):
-            m = _NUMBERED.match(t) or _SLASH.match(t)
+            m = _NUMBERED.match(t) or _NUMBERED_DOT.match(t) or _SLASH.match(t)
             if m:
                 strong.append(_Heading(para.start, _clean_title(m.group("title")), m.group("num")))
             else:

@@ -105,12 +105,21 @@ def _lines_to_fragments(lines: list[str]) -> list[_Fragment]:
             and prev.role != "heading"
             and not getattr(prev, "_hard_break", False)
             and not (_LABEL.match(frag.text) and ends_sentence(prev.text))
+            and not _title_line(prev.text, frag.text)
         ):
             prev.text = f"{prev.text} {frag.text}"
         else:
             out.append(frag)
         out[-1]._hard_break = hard_break  # type: ignore[attr-defined]
     return out
+
+
+def _title_line(prev: str, nxt: str) -> bool:
+    """'APPROVAL OF MINUTES' or 'Route 7 bus contribution' on a line of its own, then the text."""
+    words = prev.split()
+    return (0 < len(words) <= 8 and nxt[:1].isupper() and prev[-1:] not in ",;-–&/"
+            and not ends_with_abbreviation(prev) and words[-1].lower() not in _CONNECTORS
+            and not ends_sentence(prev))
 
 
 def _should_join(prev: _Fragment, nxt: _Fragment, runs_on: bool) -> bool:

@@ -14,6 +14,9 @@ class ReadError(MinutesError):
         self.path = path
         self.cause = cause
 
+    def __reduce__(self):  # so worker processes can hand it back
+        return (type(self), (self.path, self.cause))
+
 
 class UnsupportedFormat(ReadError):
     """The file is of a format no reader handles."""

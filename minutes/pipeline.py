@@ -225,7 +225,10 @@ def corpus_dir() -> Path:
     """The bundled corpus: next to the package in a source checkout."""
     here = Path(__file__).resolve().parent.parent / "corpus"
     if here.is_dir():
-        return here
+        try:
+            return here.relative_to(Path.cwd())
+        except ValueError:
+            return here
     raise MinutesError("the bundled corpus is not available (run from a source checkout)")
 
 
