@@ -99,6 +99,10 @@ class Engine:
         self.doc = document
         vocab = vocabularies()
         self.exclude_headings = [h.lower() for h in vocab.get("exclude_headings", [])]
+        self.exclude_set = set(self.exclude_headings)
+        alternatives = "|".join(re.escape(h) for h in sorted(self.exclude_headings, key=len, reverse=True))
+        self.exclude_inline = re.compile(rf"(?:{alternatives})\s*[:–—-]")
+        self.exclude_prefix = re.compile(rf"(?:{alternatives})(?: |$)")
         self.member_titles = set(t.lower() for t in vocab.get("member_titles", []))
         self.role_words = set(t.lower() for t in vocab.get("role_words", []))
         self.list_intros = [t.lower() for t in vocab.get("response_list_intros", [])]
@@ -267,13 +271,13 @@ class Engine:
         return "named" if self.plausible_speaker(subject) else None
 
     def _excluded_heading(self, text: str, inline: bool = False, exact: bool = False) -> bool:
-        low = re.sub(r"^[\d.\s]+", "", text.lower()).strip(" :.-–—*#")
+        low = re.sub(r"^[\d.\s]+", "", text[:200].lower()).strip(" :.-–—*#")
         if exact:
-            return low in self.exclude_headings
+            return low in self.exclude_set
         if not inline:
-            return any(low == h or low.startswith(h + " ") and len(low) < len(h) + 30
-                       for h in self.exclude_headings)
-        return any(re.match(re.escape(h) + r"\s*[:–—-]", low) for h in self.exclude_headings)
+            m = self.exclude_prefix.match(low)
+            return bool(m) and len(low) < m.end() + 30
+        return bool(self.exclude_inline.match(low))
 
     # ---- lists -------------------------------------------------------------------
     def _feed_list_item(self, index: int, block: Block, sents: list[Sent]) -> bool:

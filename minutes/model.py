@@ -136,6 +136,7 @@ class Hit:
     responses: list[Record] = field(default_factory=list)
     question: Optional[Record] = None
     retrievers: list[str] = field(default_factory=list)
+    group: list[Record] = field(default_factory=list)  # the same question at other meetings
 
     def to_dict(self) -> dict:
         out = self.record.to_dict()
@@ -144,6 +145,7 @@ class Hit:
         out["retrievers"] = list(self.retrievers)
         out["responses"] = [r.to_dict() for r in self.responses]
         out["question"] = self.question.to_dict() if self.question else None
+        out["group"] = [r.to_dict() for r in self.group]
         return out
 
 

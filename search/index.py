@@ -9,18 +9,24 @@ Layout of a store folder (`Settings.store`):
   `meeting_date_int` (yyyymmdd), `source_name` (basename of `source`), `committee_key`,
   `council_key`, `speaker_key` (case-folded, whitespace-collapsed) and `embed_v` (version of
   the recipe that builds the embedded text). Chroma is the source of truth for records.
-- `lexical.sqlite` - the keyword index: a plain table `lex_<slug>_docs` (id, text,
-  agenda_item and the same filter columns, indexed) and an external-content FTS5 table
-  `lex_<slug>_fts(text, agenda_item)` kept in step by triggers, tokenizer
+- `lexical.sqlite` - the keyword index: a plain table `lex_<slug>_v2_docs` (id, text, thread,
+  agenda_item, speaker, display metadata for facets, the filter columns, `dup_vec`) and an
+  external-content FTS5 table `lex_<slug>_v2_fts(text, thread, agenda_item, speaker)` kept in
+  step by triggers, tokenizer
   `porter unicode61 remove_diacritics 2`, ranked with bm25(). Keyed by the model slug like
   the collection, so both indexes always describe the same set of records.
 
-Embedded text: `f"{agenda_item}: {text}"` when the record has an agenda item, else `text`
-(see `embed_text`). Hybrid search is reciprocal rank fusion (k=60) of the top
-max(50, 2*k) candidates of each retriever; results are then collapsed by thread.
+Embedded text: `f"{agenda_item}: {text}"` when the record has an agenda item, else `text`,
+and for a question its answers' text after it (the thread), so a query that matches the answer
+finds the question (see `embed_text`). The keyword index also holds the thread text, the agenda
+item and the speaker, and (for questions) a vector of the question's matter without its
+"X asked whether" lead-in, used to group the same question asked at several meetings.
+Hybrid search is weighted reciprocal rank fusion (k=60) of the top max(50, 2*k) candidates of
+each retriever; results are then collapsed by thread and near-duplicate questions grouped.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import sqlite3
 from contextlib import contextmanager
@@ -37,11 +43,19 @@ from .embed import Embedder, model_slug
 
 RRF_K = 60
 MIN_CANDIDATES = 50
-EMBED_TEXT_VERSION = 1
+EMBED_TEXT_VERSION = 2
+LEXICAL_VERSION = 2
 SEARCH_MODES = ("hybrid", "semantic", "keyword")
-# bm25() column weights for the FTS columns (text, agenda_item): the agenda item title helps,
-# but a word that only occurs in the title should not outrank one in the record itself.
-BM25_WEIGHTS = (1.0, 0.3)
+# bm25() column weights for the FTS columns (text, thread, agenda_item, speaker): the record
+# itself counts most; its answers, agenda item title and speaker help.
+BM25_WEIGHTS = (1.0, 0.5, 0.3, 0.3)
+# RRF weights per retriever in hybrid mode.
+RRF_WEIGHTS = {"semantic": 1.0, "keyword": 1.0}
+# Two questions are "the same question asked again" when their matters (lead-in stripped)
+# have embedding cosine >= this, they come from different documents and the same council.
+# Measured on corpus/: the repeated Wealdmoor dentistry question scores 0.86, the closest
+# different questions 0.72.
+DUP_THRESHOLD = 0.82
 MAX_QUERY_TERMS = 32
 
 _RECORD_FIELDS = tuple(f.name for f in dc_fields(Record))
@@ -65,14 +79,47 @@ _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 # --------------------------------------------------------------------------- helpers
 
 
-def embed_text(record: Record) -> str:
-    """The text embedded for a record: the agenda item title, then the record text.
+def embed_text(record: Record, answers: Iterable[Record] = ()) -> str:
+    """The text embedded for a record: the agenda item title, the record text, its answers.
 
     The title gives a short answer or recommendation ("Agreed.", "The Committee noted this")
-    the topic it is about, so a query about the topic can find it.
+    the topic it is about; a question's answers let a query about the answer find it.
     """
     item = (record.agenda_item or "").strip()
-    return f"{item}: {record.text}" if item else record.text
+    out = f"{item}: {record.text}" if item else record.text
+    extra = thread_text(answers)
+    return f"{out} {extra}" if extra else out
+
+
+def thread_text(answers: Iterable[Record]) -> str:
+    return " ".join(a.text for a in answers if a.text)
+
+
+def threads_of(records: Iterable[Record]) -> dict[str, list[Record]]:
+    """Question id -> its responses among `records`, in document order."""
+    out: dict[str, list[Record]] = {}
+    for r in records:
+        if r.kind == "response" and r.in_reply_to:
+            out.setdefault(r.in_reply_to, []).append(r)
+    for answers in out.values():
+        answers.sort(key=lambda r: (r.start, r.id))
+    return out
+
+
+_LEAD_IN = re.compile(
+    r"^(?:(?:supplementary question|question \d+ from [^:]{0,160}):\s*)?"
+    r"(?:.{0,120}?\b(?:asked|queried|enquired|inquired|sought|requested|questioned|wondered)\b"
+    r"(?:\s+(?:again|also|further))?"
+    r"(?:\s+(?:assurance|clarification|confirmation|an update|details))?"
+    r"(?:\s+(?:as to|on|about|that|regarding|of))?\s*)?",
+    re.IGNORECASE,
+)
+
+
+def question_matter(text: str) -> str:
+    """A question without its "The Committee asked again whether" lead-in."""
+    core = _LEAD_IN.sub("", text or "", count=1).strip()
+    return core or (text or "")
 
 
 def _key(value: Optional[str]) -> Optional[str]:
@@ -140,7 +187,7 @@ def fts_query(text: str) -> str:
     return " OR ".join('"' + p.replace('"', '""') + '"' for p in kept)
 
 
-def _metadata(record: Record) -> dict[str, Any]:
+def _metadata(record: Record, answers: Iterable[Record] = ()) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     for name in _META_FIELDS:
         value = getattr(record, name)
@@ -154,6 +201,9 @@ def _metadata(record: Record) -> dict[str, Any]:
         "speaker_key": _key(record.speaker),
         "embed_v": EMBED_TEXT_VERSION,
     }
+    extra = thread_text(answers)
+    if extra:  # a changed answer must re-embed its question
+        derived["thread_sha"] = hashlib.sha256(extra.encode("utf-8")).hexdigest()[:16]
     meta.update({k: v for k, v in derived.items() if v is not None})
     return meta
 
@@ -186,7 +236,9 @@ class Index:
         self.embedder = embedder or Embedder(settings.model, settings.device)
         self.slug = model_slug(self.embedder.model)
         self.collection_name = f"records-{self.slug}"
-        self._table = "lex_" + re.sub(r"[^a-z0-9]", "_", self.slug)
+        base = "lex_" + re.sub(r"[^a-z0-9]", "_", self.slug)
+        self._old_table = base  # version 1 layout, migrated on open
+        self._table = f"{base}_v{LEXICAL_VERSION}"
         self.store = Path(settings.store)
         self.lexical_path = self.store / "lexical.sqlite"
         self.location = settings.chroma_url or str(self.store / "chroma")
@@ -296,36 +348,62 @@ class Index:
                         rowid INTEGER PRIMARY KEY,
                         id TEXT NOT NULL UNIQUE,
                         text TEXT NOT NULL,
+                        thread TEXT,
                         agenda_item TEXT,
+                        speaker TEXT,
                         kind TEXT,
+                        council TEXT,
+                        committee TEXT,
+                        meeting_date TEXT,
                         committee_key TEXT,
                         council_key TEXT,
                         speaker_key TEXT,
                         meeting_date_int INTEGER,
                         source TEXT,
                         source_name TEXT,
-                        document_sha256 TEXT
+                        document_sha256 TEXT,
+                        dup_vec BLOB
                     );
                     CREATE INDEX IF NOT EXISTS {t}_docs_sha ON {t}_docs(document_sha256);
                     CREATE VIRTUAL TABLE IF NOT EXISTS {t}_fts USING fts5(
-                        text, agenda_item, content='{t}_docs', content_rowid='rowid',
+                        text, thread, agenda_item, speaker,
+                        content='{t}_docs', content_rowid='rowid',
                         tokenize='porter unicode61 remove_diacritics 2'
                     );
                     CREATE TRIGGER IF NOT EXISTS {t}_ai AFTER INSERT ON {t}_docs BEGIN
-                        INSERT INTO {t}_fts(rowid, text, agenda_item)
-                        VALUES (new.rowid, new.text, new.agenda_item);
+                        INSERT INTO {t}_fts(rowid, text, thread, agenda_item, speaker)
+                        VALUES (new.rowid, new.text, new.thread, new.agenda_item, new.speaker);
                     END;
                     CREATE TRIGGER IF NOT EXISTS {t}_ad AFTER DELETE ON {t}_docs BEGIN
-                        INSERT INTO {t}_fts({t}_fts, rowid, text, agenda_item)
-                        VALUES ('delete', old.rowid, old.text, old.agenda_item);
+                        INSERT INTO {t}_fts({t}_fts, rowid, text, thread, agenda_item, speaker)
+                        VALUES ('delete', old.rowid, old.text, old.thread, old.agenda_item,
+                                old.speaker);
                     END;
                     """
                 )
+                old = db.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                    (f"{self._old_table}_docs",),
+                ).fetchone()
             except sqlite3.Error:
                 db.close()
                 raise
         self._db = db
+        if old:
+            self._migrate_lexical()
         return db
+
+    def _migrate_lexical(self) -> None:
+        """Rebuild the keyword index from Chroma (the source of truth), drop the old layout."""
+        records = list(self.records())
+        if records:
+            self._lexical_write(records)
+        o = self._old_table
+        with self._sql_op("migrate"):
+            self.db.executescript(
+                f"DROP TRIGGER IF EXISTS {o}_ai; DROP TRIGGER IF EXISTS {o}_ad; "
+                f"DROP TABLE IF EXISTS {o}_fts; DROP TABLE IF EXISTS {o}_docs;"
+            )
 
     # ----------------------------------------------------------------- writing
 
@@ -333,6 +411,8 @@ class Index:
         """Store records (last one wins for a repeated id); returns how many were given.
 
         Records whose text and metadata are already stored unchanged are not re-embedded.
+        A question's thread text comes from the responses upserted with it (ingest upserts a
+        whole document at once).
         """
         unique: dict[str, Record] = {}
         for record in records:
@@ -340,6 +420,7 @@ class Index:
         if not unique:
             return 0
         items = list(unique.values())
+        threads = threads_of(items)
         col = self.collection
         batch = self.max_batch_size
 
@@ -355,11 +436,13 @@ class Index:
                 )
             }
             for r in chunk:
-                if have.get(r.id) != (r.text, _metadata(r)):
+                if have.get(r.id) != (r.text, _metadata(r, threads.get(r.id, ()))):
                     changed.append(r)
 
         if changed:
-            vectors = self.embedder.encode([embed_text(r) for r in changed])
+            vectors = self.embedder.encode(
+                [embed_text(r, threads.get(r.id, ())) for r in changed]
+            )
             for start in range(0, len(changed), batch):
                 chunk = changed[start : start + batch]
                 with self._chroma_op("write"):
@@ -367,21 +450,53 @@ class Index:
                         ids=[r.id for r in chunk],
                         embeddings=vectors[start : start + batch],
                         documents=[r.text for r in chunk],
-                        metadatas=[_metadata(r) for r in chunk],
+                        metadatas=[_metadata(r, threads.get(r.id, ())) for r in chunk],
                     )
         # The keyword index is cheap to write: always rewrite it so it heals if it was lost.
-        self._lexical_write(items)
+        self._lexical_write(items, threads)
         return len(items)
 
-    def _lexical_write(self, items: list[Record]) -> None:
+    def _dup_vectors(self, items: list[Record]) -> dict[str, bytes]:
+        """Matter vectors (float32 bytes) of the questions, reusing stored ones."""
+        questions = [r for r in items if r.kind == "question"]
+        if not questions:
+            return {}
+        out: dict[str, bytes] = {}
+        t = self._table
+        with self._sql_op("read"):
+            for chunk in _chunks(questions, 500):
+                marks = ",".join("?" * len(chunk))
+                rows = self.db.execute(
+                    f"SELECT id, text, dup_vec FROM {t}_docs WHERE id IN ({marks})",
+                    [r.id for r in chunk],
+                ).fetchall()
+                texts = {r.id: r.text for r in chunk}
+                out.update({rid: v for rid, text, v in rows if v and texts.get(rid) == text})
+        todo = [r for r in questions if r.id not in out]
+        if todo:
+            import numpy as np
+
+            vectors = self.embedder.encode([question_matter(r.text) for r in todo])
+            for r, v in zip(todo, vectors):
+                out[r.id] = np.asarray(v, dtype=np.float32).tobytes()
+        return out
+
+    def _lexical_write(self, items: list[Record], threads: Optional[dict] = None) -> None:
         t = self._table
         db = self.db
+        threads = threads_of(items) if threads is None else threads
+        dup = self._dup_vectors(items)
         rows = [
             (
                 r.id,
                 r.text,
+                thread_text(threads.get(r.id, ())) or None,
                 r.agenda_item,
+                r.speaker,
                 r.kind,
+                r.council,
+                r.committee,
+                r.meeting_date,
                 _key(r.committee),
                 _key(r.council),
                 _key(r.speaker),
@@ -389,6 +504,7 @@ class Index:
                 r.source,
                 _basename(r.source),
                 r.document_sha256,
+                dup.get(r.id),
             )
             for r in items
         ]
@@ -399,9 +515,10 @@ class Index:
                     marks = ",".join("?" * len(chunk))
                     db.execute(f"DELETE FROM {t}_docs WHERE id IN ({marks})", [r[0] for r in chunk])
                 db.executemany(
-                    f"""INSERT INTO {t}_docs (id, text, agenda_item, kind, committee_key,
-                        council_key, speaker_key, meeting_date_int, source, source_name,
-                        document_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+                    f"""INSERT INTO {t}_docs (id, text, thread, agenda_item, speaker, kind,
+                        council, committee, meeting_date, committee_key, council_key,
+                        speaker_key, meeting_date_int, source, source_name, document_sha256,
+                        dup_vec) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                     rows,
                 )
                 db.execute("COMMIT")
@@ -613,6 +730,7 @@ class Index:
         document: Optional[str] = None,
         speaker: Optional[str] = None,
         mode: str = "hybrid",
+        group: bool = True,
     ) -> list[Hit]:
         """The best `k` threads for a query.
 
@@ -620,7 +738,8 @@ class Index:
         bm25 (score = -bm25); "hybrid": reciprocal rank fusion, score = sum 1/(60 + rank).
         A question and its responses found together come back as one hit (the question, at
         the best rank of the thread); a question hit carries its responses, a response hit
-        its question.
+        its question. With `group`, a question asked again at other meetings (see
+        `DUP_THRESHOLD`) is one hit whose `group` holds the other askings.
         """
         if mode not in SEARCH_MODES:
             choices = ", ".join(SEARCH_MODES)
@@ -651,7 +770,7 @@ class Index:
                     if rid not in scores:
                         order.append(rid)
                         scores[rid] = 0.0
-                    scores[rid] += 1.0 / (RRF_K + rank)
+                    scores[rid] += RRF_WEIGHTS.get(name, 1.0) / (RRF_K + rank)
                     found_by.setdefault(rid, []).append(name)
         else:
             native = [(r.id, s) for r, s in semantic] if mode == "semantic" else keyword
@@ -668,7 +787,10 @@ class Index:
             (rid for rid in order if rid in records),
             key=lambda rid: (-scores[rid], position[rid]),
         )
-        hits = self._collapse(ranked, records, scores, found_by)[:k]
+        hits = self._collapse(ranked, records, scores, found_by)
+        if group:
+            hits = self._group_duplicates(hits, limit=k)
+        hits = hits[:k]
         self._attach_threads(hits)
         return hits
 
@@ -696,6 +818,133 @@ class Index:
                     retrievers=retrievers)
             )
         return hits
+
+    def _group_duplicates(self, hits: list[Hit], limit: int) -> list[Hit]:
+        """Fold a question hit into an earlier (better-ranked) one that asks the same thing.
+
+        Same thing: matter vectors with cosine >= DUP_THRESHOLD, from different documents of
+        the same council (or council unknown). Ranks are renumbered.
+        """
+        questions = [h.record.id for h in hits if h.record.kind == "question"]
+        if len(questions) < 2:
+            return hits
+        vecs = self._matter_vectors(questions)
+        if len(vecs) < 2:
+            return hits
+        import numpy as np
+
+        kept: list[Hit] = []
+        leads: list[tuple[Hit, list]] = []  # (hit, vectors of its members)
+        for hit in hits:
+            rec = hit.record
+            v = vecs.get(rec.id)
+            target = None
+            if v is not None:
+                for lead, members in leads:
+                    lr = lead.record
+                    if lr.document_sha256 == rec.document_sha256:
+                        continue
+                    if any(m.document_sha256 == rec.document_sha256 for m in lead.group):
+                        continue
+                    if lr.council and rec.council and _key(lr.council) != _key(rec.council):
+                        continue
+                    if max(float(np.dot(v, m)) for m in members) >= DUP_THRESHOLD:
+                        target = (lead, members)
+                        break
+            if target is not None:
+                target[0].group.append(rec)
+                target[1].append(v)
+                for r in hit.retrievers:
+                    if r not in target[0].retrievers:
+                        target[0].retrievers.append(r)
+                continue
+            if len(kept) >= limit and v is None:
+                continue  # past the cut and cannot absorb later hits
+            kept.append(hit)
+            if v is not None:
+                leads.append((hit, [v]))
+        for i, hit in enumerate(kept, start=1):
+            hit.rank = i
+            hit.group.sort(key=lambda r: (r.meeting_date or "", r.source or "", r.start))
+        return kept
+
+    def _matter_vectors(self, ids: list[str]) -> dict:
+        import numpy as np
+
+        out = {}
+        t = self._table
+        with self._sql_op("read"):
+            for chunk in _chunks(ids, 500):
+                marks = ",".join("?" * len(chunk))
+                rows = self.db.execute(
+                    f"SELECT id, dup_vec FROM {t}_docs WHERE id IN ({marks}) AND dup_vec IS NOT NULL",
+                    chunk,
+                ).fetchall()
+                out.update({rid: np.frombuffer(v, dtype=np.float32) for rid, v in rows})
+        return out
+
+    def similar(self, text: str, k: int = 10, *, mode: str = "hybrid", **filters) -> list[Hit]:
+        """Questions asked before on the same matter as `text`, best first, with answers.
+
+        Every asking is its own hit (no grouping), so each meeting's date and answers show.
+        """
+        filters.pop("kinds", None)
+        return self.search(text, k=k, kinds=["question"], mode=mode, group=False, **filters)
+
+    def thread(self, record: Record) -> tuple[Optional[Record], list[Record]]:
+        """(question, responses) of the thread a record belongs to."""
+        qid = record.in_reply_to if record.kind == "response" else record.id
+        question = record if record.id == qid else (self._fetch([qid]).get(qid) if qid else None)
+        responses: list[Record] = []
+        if qid:
+            with self._chroma_op("read"):
+                got = self.collection.get(where={"in_reply_to": qid},
+                                          include=["documents", "metadatas"])
+            responses = [_record(rid, d, m) for rid, d, m in
+                         zip(got["ids"], got["documents"], got["metadatas"])]
+            responses.sort(key=lambda r: (r.source or "", r.start, r.id))
+        return question, responses
+
+    def facets(self) -> dict[str, Any]:
+        """What the store holds: councils, committees, date range, counts (keyword table only)."""
+        t = self._table
+        db = self.db
+
+        def names(column: str, key: str) -> list[dict]:
+            rows = db.execute(
+                f"SELECT {key}, {column}, count(*), count(DISTINCT document_sha256) "
+                f"FROM {t}_docs WHERE {key} IS NOT NULL GROUP BY {key}, {column}"
+            ).fetchall()
+            merged: dict[str, dict] = {}
+            for k_, name, n, docs in rows:
+                entry = merged.setdefault(k_, {"name": name, "records": 0, "documents": 0, "_n": 0})
+                entry["records"] += n
+                entry["documents"] += docs
+                if n > entry["_n"]:  # the most common spelling names it
+                    entry["name"], entry["_n"] = name, n
+            out = [{k2: v for k2, v in e.items() if k2 != "_n"} for e in merged.values()]
+            return sorted(out, key=lambda e: (-e["records"], e["name"] or ""))
+
+        with self._sql_op("facets"):
+            total, docs, lo, hi = db.execute(
+                f"SELECT count(*), count(DISTINCT document_sha256), min(meeting_date), "
+                f"max(meeting_date) FROM {t}_docs"
+            ).fetchone()
+            kinds = dict(db.execute(
+                f"SELECT kind, count(*) FROM {t}_docs GROUP BY kind ORDER BY kind"
+            ).fetchall())
+            undated = db.execute(
+                f"SELECT count(DISTINCT document_sha256) FROM {t}_docs WHERE meeting_date IS NULL"
+            ).fetchone()[0]
+            return {
+                "records": total,
+                "documents": docs,
+                "undated_documents": undated,
+                "date_range": {"min": lo, "max": hi},
+                "kinds": kinds,
+                "councils": names("council", "council_key"),
+                "committees": names("committee", "committee_key"),
+            }
 
     def _attach_threads(self, hits: list[Hit]) -> None:
         if not hits:

@@ -152,3 +152,25 @@ def test_every_record_names_its_rule_and_valid_span():
         assert record.rule
         assert 0 <= record.start < record.end <= len(document.text)
         assert " ".join(document.text[record.start:record.end].split()) == record.text
+
+
+def test_phrase_compiled_rules_match_like_the_matcher():
+    """Literal rules run through a PhraseMatcher for speed; they must find what the Matcher finds."""
+    from spacy.matcher import Matcher
+
+    from minutes.extract import get_nlp
+    from minutes.extract.components import literal_phrases
+    from minutes.extract.rules import load_rules
+
+    nlp = get_nlp()
+    text = ("It was responded that the Committee AGREED. Cllr. Ann Hale sought further clarification and "
+            "was advised that officers undertook to provide a written answer. The motion was seconded and CARRIED. "
+            "In response to questions, it was noted that concerns were raised; Members wished to know more.")
+    doc = nlp(text)
+    plain = Matcher(nlp.vocab)
+    for rule in load_rules():
+        if literal_phrases(rule) is not None:
+            plain.add(rule.id, [rule.pattern])
+    expected = {(nlp.vocab.strings[m], s, e) for m, s, e in plain(doc)}
+    found = {(span.id_, span.start, span.end) for span in doc.spans["cues"]}
+    assert expected and expected <= found
