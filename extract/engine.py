@@ -42,6 +42,9 @@ STRIP_LEAD = re.compile(r"^[\s:;,\-–—.]*(?:that\b[\s:,\-–—]*)?", re.I)
 INLINE_ITEM = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=;)|(?<=:))\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)\s+")
 VOTE = re.compile(r"\b(?:carried|lost|adopted|passed|defeated|approved)\b[^.;]*?\b(\d{1,3})\s*(?:-|–|to|/|:)\s*(\d{1,3})\b"
                   r"|\((?:for|ayes?)[:\s]*(\d{1,3})[,;\s]+(?:against|nays?|noes)[:\s]*(\d{1,3})", re.I)
+# words that settle a motion ("Ayes: A, B" alone is a tally, not an outcome)
+SETTLES = re.compile(r"\b(?:carried|carries|passed|adopted|approved|agreed|lost|failed|fails|defeated|withdrawn|fell|"
+                     r"not carried|negatived)\b", re.I)
 DECISION_VERB = re.compile(r"^(?:noted|approved|agreed|endorsed|adopted|resolved|accepted|authorised|authorized|"
                            r"delegated|recommended|received|ratified|confirmed|deferred|granted|appointed|"
                            r"elected|requested|referred)\b", re.I)
@@ -88,6 +91,7 @@ class Draft:
     answers: list = field(default_factory=list)
     asker_member: bool = True
     block_index: int = -1
+    addressee: bool = False  # "X was asked whether...": X answers
 
 
 def _words(text: str) -> list[str]:
@@ -123,6 +127,8 @@ class Engine:
         self.motion: Optional[dict] = None
         self.provisional: Optional[Draft] = None  # a motion whose vote comes later
         self.prev_block: Optional[Block] = None
+        self.expect: Optional[tuple[str, Optional[str]]] = None  # after "Question from X:" / "REPLY:"
+        self.expect_more: Optional[Draft] = None
 
     def emit(self, draft: Draft) -> Draft:
         draft.section = self.section
@@ -161,7 +167,7 @@ class Engine:
         if self.is_impersonal(subject):
             return True
         words = subject.split()
-        if len(words) > 12:
+        if len(words) > 12 or re.search(r"\b(?:which|who|had|has|have|was|were|is|are|been)\b", subject):
             return False
         if any(w[:1].isupper() for w in words[1:]) or (len(words) == 1 and words[0][:1].isupper()):
             return True
@@ -194,6 +200,8 @@ class Engine:
     def speaker_name(self, subject: str) -> Optional[str]:
         subject = subject.strip(" ,;:")
         if not subject or self.is_impersonal(subject) or len(subject.split()) > 14:
+            return None
+        if re.match(r"^[“\"‘']?(?:i|we)\b", subject, re.I):
             return None
         return subject
 
@@ -314,11 +322,40 @@ class Engine:
     # ---- sentences ---------------------------------------------------------------
     def _labelled_block(self, index: int, block: Block, sents: list[Sent]) -> bool:
         """'Question 2 from Cllr X to ...: ...' and 'REPLY: ...' paragraphs are one record each."""
+        expect = self.expect
+        self.expect = None
+        if expect is not None and block.role == "text":
+            kind, speaker = expect
+            draft = self.emit(Draft(kind, block.start, block.end, f"{kind}.after_label", speaker=speaker,
+                                    block_index=index, asker_member=bool(speaker) and self.is_member(speaker or "")))
+            if kind == "question":
+                self.current_q = draft
+                self.pending.append(draft)
+            else:
+                target = self.pending[-1] if self.pending else self.current_q
+                if target is not None:
+                    self._link(draft, target)
+                self.expect_more = draft
+            return True
         cue = sents[0].cues[0] if sents and sents[0].cues else None
         if cue is None or cue.start - block.start > 2:
+            if self.expect_more is not None and not any(s.cues for s in sents) and block.role == "text":
+                self.expect_more.end = block.end  # a reply runs over several paragraphs
+                return True
+            self.expect_more = None
             return False
+        self.expect_more = None
+        label_only = len(_words(self.text(cue.end, block.end))) <= 6 and block.text.rstrip().endswith((":", "-", "–")) \
+            or not _words(self.text(cue.end, block.end))
+        if cue.label == "WRITTEN_QUESTION" and label_only:
+            m = re.search(r"\b(?:from|by)\s+(.+?)(?:\s+to\s+|[:(]|$)", self.text(cue.start, block.end))
+            self.expect = ("question", m.group(1).strip(" ,:") if m else None)
+            return True
+        if cue.rule == "response.label" and label_only:
+            self.expect = ("response", None)
+            return True
         if cue.label == "WRITTEN_QUESTION":
-            m = re.search(r"\bfrom\s+(.+?)(?:\s+to\s+|[:(]|$)", self.text(cue.start, block.end))
+            m = re.search(r"\b(?:from|by)\s+(.+?)(?:\s+to\s+|[:(]|$)", self.text(cue.start, block.end))
             draft = self.emit(Draft("question", block.start, block.end, cue.rule,
                                     speaker=m.group(1).strip(" ,") if m else None, block_index=index,
                                     asker_member=bool(m) and self.is_member(m.group(1))))
@@ -443,9 +480,12 @@ class Engine:
         start = sent.start
         if i > 0 and self._takes_preamble(block, sents, i, subject, cue):
             start = sents[i - 1].start
+        addressee = bool(re.search(r"\b(?:was|were)\s+(?:also\s+)?asked$", self.text(sent.start, cue.end))) \
+            and not self.is_impersonal(subject)
         draft = self.emit(Draft("question", start, sent.end, cue.rule,
-                                speaker=self.speaker_name(subject), block_index=index,
-                                asker_member=bool(subject) and self.is_member(subject)))
+                                speaker=None if addressee else self.speaker_name(subject), block_index=index,
+                                asker_member=bool(subject) and self.is_member(subject) and not addressee,
+                                addressee=addressee))
         self.current_q = draft
         self.pending.append(draft)
         answer_end = self._split_answer(index, sent, cue, draft)
@@ -520,6 +560,9 @@ class Engine:
             return None
         if cue.rule == "response.was_advised":
             subject = ""  # "Members were advised that": the subject is who was told
+        elif subject.lower() in ("he", "she", "they") and current is not None and current.kind == "question" \
+                and not current.addressee:
+            return None  # the asker goes on
         elif cue.label not in R_STRONG and not self.plausible_speaker(subject):
             return None
         if cue.label in R_STRONG:
@@ -622,7 +665,12 @@ class Engine:
         if sent.has({"NOT_AGREED"}) and cue.rule == "recommendation.body_agreed":
             return 0
         at_block_start = cue.start - block.start <= 3 or i == 0 and len(self.text(block.start, cue.start).split()) <= 8
-        end = block.end if at_block_start and i == 0 else sent.end
+        labelled = cue.rule in ("recommendation.resolved", "recommendation.agreed_caps")
+        end = block.end if at_block_start and i == 0 and labelled else sent.end
+        if cue.rule == "recommendation.passive_agreed":
+            self.emit(Draft("recommendation", sent.start, sent.end, cue.rule,
+                            outcome=self._outcome(sent.text), block_index=index))
+            return i + 1
         rest_start = cue.end
         m = STRIP_LEAD.match(self.text(rest_start, end))
         rest_start += m.end() if m else 0
@@ -633,6 +681,14 @@ class Engine:
             self._open_list("resolution", block, rule, outcome=outcome)
             if self.motion is not None:
                 pass
+            return len(sents) if end == block.end else i + 1
+        if re.fullmatch(r"(?:unanimously|nem\.? ?con\.?|without (?:a )?vote|by (?:a )?(?:show of hands|majority)"
+                        r"|accordingly|as (?:above|amended|set out)|)[.;:]?", rest.lower().strip()):
+            # "AGREED unanimously." settles the motion before it; it is not a recommendation itself
+            if self.provisional is not None or self.motion is not None:
+                self._motion_outcome(sent)
+            elif self.drafts and self.drafts[-1].kind == "recommendation" and self.drafts[-1].section is self.section:
+                self.drafts[-1].outcome = self._outcome(self.text(sent.start, end))
             return len(sents) if end == block.end else i + 1
         parts = self._split_inline(rest_start, end)
         for s, e in parts:
@@ -671,16 +727,21 @@ class Engine:
     def _motion(self, index: int, block: Block, sents: list[Sent], i: int) -> int:
         sent = sents[i]
         if not sent.has({"MOTION", "SECONDED"}):
-            if (self.provisional is not None or self.motion is not None) and sent.has({"CARRIED", "LOST"}) \
+            if (self.provisional is not None or self.motion is not None) and SETTLES.search(sent.text) \
                     and len(sent.text.split()) <= 15 and not sent.has(Q_LABELS | R_ANY):
                 self._motion_outcome(sent)
                 return i + 1
             return 0
+        if re.match(r"^(?:the|this|that|which|it) (?:motion|amendment|proposal|recommendation)s?\b|^it\b", sent.text, re.I) \
+                and not any(c.rule == "recommendation.motion_made" for c in sent.cues):
+            if sent.has({"CARRIED", "LOST"}):
+                self._motion_outcome(sent)
+            return i + 1
         mover = any(c.rule in ("recommendation.motion_made", "recommendation.moved_label",
                                "recommendation.moved_name") for c in sent.cues) \
             or sent.has({"SECONDED"}) or re.search(r"\bmotion (?:to|by|from|that)\b|^\w+ motion\b", sent.text, re.I)
         if not mover:
-            if (self.provisional is not None or self.motion is not None) and sent.has({"CARRIED", "LOST"}):
+            if (self.provisional is not None or self.motion is not None) and SETTLES.search(sent.text):
                 self._motion_outcome(sent)
                 return i + 1
             return 0
@@ -705,7 +766,7 @@ class Engine:
             self.provisional = None
             return last + 1
         bare = self._bare_mover(sent)
-        if (bare and i == 0 and last == i) or (last == i == len(sents) - 1 and block.text.rstrip().endswith(":")):
+        if (bare and i == 0 and last == i) or (last == i == len(sents) - 1 and re.search(r"(?::|:-|\bthat)\s*$", block.text)):
             # "Proposed: Cllr A", "MOVED Cr A SECONDED Cr B", "X moved the following motion:"
             if self.motion is None:
                 self.motion = {"drafts": [], "start": block.start, "end": block.end,
@@ -796,6 +857,9 @@ class Engine:
         if self.last_heading is not None and self.prev_block is self.last_heading:
             h = self.last_heading
             m = re.match(r"^(?:item\s+\d+[a-z]?\s*[:.\-–]\s*|\d+[.)]?\s+)", h.text, re.I)
+            title = h.text[m.end() if m else 0:]
+            if len(_words(re.sub(r"\(?item \d+\)?", "", title, flags=re.I))) < 3:
+                return None
             return h.start + (m.end() if m else 0), h.end
         if self.section is not None:
             return None

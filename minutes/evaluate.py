@@ -86,3 +86,60 @@ def score(gold_docs: dict[str, list[dict]], predictions: Iterable[dict]) -> dict
                         "tp": tp[kind], "fp": fp[kind], "fn": fn[kind]}
     result["linking_accuracy"] = link_hit / link_total if link_total else None
     return result
+
+
+# ---- search ----------------------------------------------------------------------------
+def _coverage(gold: Counter, got: Counter) -> float:
+    """Share of the gold record's word tokens (with multiplicity) present in the hit."""
+    need = sum(gold.values())
+    return sum((gold & got).values()) / need if need else 0.0
+
+
+def _hit_document(hit: dict):
+    value = hit.get("source") or hit.get("document")
+    return Path(str(value)).name if value else None
+
+
+def _hit_tokens(hit: dict) -> Counter:
+    out = tokens(hit.get("text") or "")
+    for answer in hit.get("responses") or []:
+        out.update(tokens(answer.get("text", "") if isinstance(answer, dict) else str(answer)))
+    return out
+
+
+def score_search(gold_dir, queries: list[dict], hits: Iterable[dict], k: int = 10,
+                 cover: float = 0.6) -> dict:
+    """recall@5 and MRR@k of search hits against queries whose answers are gold records.
+
+    A hit answers when it comes from a relevant gold record's document and its text plus
+    its responses' texts cover >= `cover` of that record's word tokens. Queries whose
+    relevant records are all missing from the gold are counted apart, not scored.
+    """
+    gold: dict[tuple[str, str], Counter] = {}
+    for name, records in load_gold(Path(gold_dir)).items():
+        for rec in records:
+            gold[(name, rec["id"])] = tokens(rec["text"])
+    by_query: dict[str, list[dict]] = defaultdict(list)
+    for hit in hits:
+        by_query[hit.get("query")].append(hit)
+    reciprocal, top5, unresolvable, per_query = [], 0, 0, []
+    for q in queries:
+        wanted = [(Path(r["document"]).name, r["id"]) for r in q["relevant"]]
+        wanted = [w for w in wanted if w in gold]
+        if not wanted:
+            unresolvable += 1
+            continue
+        ranked = sorted(by_query.get(q["query"], []), key=lambda h: h.get("rank", 0))
+        first = None
+        for pos, hit in enumerate(ranked[:k], start=1):
+            doc, got = _hit_document(hit), _hit_tokens(hit)
+            if any(doc == d and _coverage(gold[(d, i)], got) >= cover for d, i in wanted):
+                first = pos
+                break
+        reciprocal.append(1.0 / first if first else 0.0)
+        top5 += bool(first and first <= 5)
+        per_query.append({"query": q["query"], "first_relevant_rank": first})
+    n = len(reciprocal)
+    return {"queries": n, "recall@5": round(top5 / n, 3) if n else 0.0,
+            f"mrr@{k}": round(sum(reciprocal) / n, 3) if n else 0.0,
+            "unresolvable_queries": unresolvable, "per_query": per_query}

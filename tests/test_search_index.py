@@ -196,7 +196,9 @@ def test_keyword_finds_acronym_and_number(index):
     assert [h.record.id for h in hits] == [R["m1"].id]
     assert hits[0].retrievers == ["keyword"] and hits[0].rank == 1 and hits[0].score > 0
     hits = index.search("312", mode="keyword")
-    assert [h.record.id for h in hits] == [R["r3"].id]
+    # the answer's number finds its thread, led by the question (thread text is indexed)
+    assert [h.record.id for h in hits] == [R["q2"].id]
+    assert [r.id for r in hits[0].responses] == [R["r3"].id]
     hits = index.search("what was the SEND policy?", k=3)
     assert hits[0].record.id == R["m1"].id
     assert hits[0].retrievers == ["semantic", "keyword"]
