@@ -219,6 +219,7 @@ class Engine:
         if block.is_heading:
             self._close_motion()
             self.list_ctx = None
+            self.expect = self._label_heading(block.text)
             self.excluded = self._excluded_heading(block.text)
             self.last_heading = block
             if not self.excluded and re.match(r"^(?:decisions?|resolutions?|decision list)\b[:\s]*$",
@@ -251,6 +252,19 @@ class Engine:
         if block.role == "text" and THAT_START.match(block.text) and not any(
                 d.block_index == index for d in self.drafts):
             self.last_that = block
+
+    @staticmethod
+    def _label_heading(text: str) -> Optional[tuple[str, Optional[str]]]:
+        """'REPLY:' or 'Question submitted by Cllr X' standing alone: the next paragraph is the record."""
+        text = text.strip()
+        if re.fullmatch(r"(?:reply|response|answer)\s*[:\-–]?", text, re.I):
+            return ("response", None)
+        m = re.match(r"^(?:(?:written|public|supplementary|members?'?)\s+)?question\s+(?:no\.?\s*)?(?:\d+\s+)?"
+                     r"(?:(?:submitted|tabled|asked|put)\s+)?(?:from|by)\s+((?:cllr|councillor|cr|mr|mrs|ms|miss|dr|"
+                     r"alderman|senator|deputy)\.?\s.+?)\s*[:.]?$", text, re.I)
+        if m:
+            return ("question", m.group(1))
+        return None
 
     def _response_intro(self, block: Block, sents: list[Sent]) -> Optional[str]:
         """'In response to questions, it was said:' opens a list of answers."""
@@ -592,6 +606,11 @@ class Engine:
             if cue is not None and cue.label in R_UNDERTAKING:
                 current.undertaking = current.undertaking or not current.reply_to
             return current
+        if cue is not None and cue.rule in ("response.responded", "response.in_response") and \
+                len(subject.split()) <= 1:
+            later = next((c for c in sent.cues if c.label in R_ANY and c.start > cue.end), None)
+            if later is not None:
+                subject = self.text(cue.end, later.start).rsplit(",", 1)[-1].strip()
         draft = self.emit(Draft("response", sent.start, sent.end, rule or (cue.rule if cue else "response"),
                                 speaker=self.speaker_name(subject) if subject else None,
                                 block_index=index,

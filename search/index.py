@@ -51,6 +51,7 @@ SEARCH_MODES = ("hybrid", "semantic", "keyword")
 BM25_WEIGHTS = (1.0, 0.5, 0.3, 0.3)
 # RRF weights per retriever in hybrid mode.
 RRF_WEIGHTS = {"semantic": 1.0, "keyword": 1.0}
+FUSION = "rrf"  # or "score": weighted sum of normalised scores
 # Two questions are "the same question asked again" when their matters (lead-in stripped)
 # have embedding cosine >= this, they come from different documents and the same council.
 # Measured on corpus/: the repeated Wealdmoor dentistry question scores 0.86, the closest
@@ -760,7 +761,23 @@ class Index:
 
         semantic = self._semantic(query, n, filters) if mode in ("semantic", "hybrid") else []
         keyword = self._keyword(query, n, filters) if mode in ("keyword", "hybrid") else []
-        if mode == "hybrid":
+        if mode == "hybrid" and FUSION == "score":
+            # convex fusion of per-query normalised scores: cosine scaled to the best
+            # candidate, bm25 scaled to the best keyword match
+            for name, pairs in (("semantic", [(r.id, sc) for r, sc in semantic]),
+                                ("keyword", keyword)):
+                if not pairs:
+                    continue
+                top = max(sc for _, sc in pairs)
+                low = min(sc for _, sc in pairs) if name == "semantic" else 0.0
+                span = (top - low) or 1.0
+                for rid, sc in pairs:
+                    if rid not in scores:
+                        order.append(rid)
+                        scores[rid] = 0.0
+                    scores[rid] += RRF_WEIGHTS.get(name, 1.0) * (sc - low) / span
+                    found_by.setdefault(rid, []).append(name)
+        elif mode == "hybrid":
             ranked_lists = [
                 ("semantic", [r.id for r, _ in semantic]),
                 ("keyword", [rid for rid, _ in keyword]),
