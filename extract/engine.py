@@ -110,6 +110,7 @@ class Engine:
         self.member_titles = set(t.lower() for t in vocab.get("member_titles", []))
         self.role_words = set(t.lower() for t in vocab.get("role_words", []))
         self.list_intros = [t.lower() for t in vocab.get("response_list_intros", [])]
+        self.procedural = [t.lower() for t in vocab.get("procedural_questions", [])]
         self.answerer_titles = ("cabinet member", "portfolio holder", "leader", "lead member",
                                 "executive member", "deputy leader", "mayor", "chief executive")
         self.drafts: list[Draft] = []
@@ -473,9 +474,15 @@ class Engine:
             if len(subj.split()) > 25:
                 return None
             return q
-        if sent.text.rstrip().endswith("?") and (r is None or self.is_member(self.subject(sent, r))):
+        if sent.text.rstrip().endswith("?") and (r is None or self.is_member(self.subject(sent, r))) \
+                and not self._procedural(sent.text):
             return Cue("QUESTION", "question.interrogative", sent.start, sent.start, 0)
         return None
+
+    def _procedural(self, text: str) -> bool:
+        """'Is there a second?', 'Can you please read item 47?': chairing, not a question on a matter."""
+        low = re.sub(r"^[\w .'’-]{1,30}:\s*", "", text.lower()).strip(" “\"")
+        return len(low.split()) < 2 or any(low.startswith(p) or p in low for p in self.procedural)
 
     def _question(self, index: int, block: Block, sents: list[Sent], i: int, cue: Cue,
                   current: Optional[Draft]) -> Draft:
