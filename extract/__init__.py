@@ -159,7 +159,8 @@ def _resolve(speaker: Optional[str], people: dict[str, str]) -> Optional[str]:
     if "(" in speaker:
         return speaker
     head = re.split(r",", speaker)[0]
-    words = re.findall(r"[A-Z][a-z'’\-]+", head)
+    words = [w for w in re.findall(r"[A-Z][a-z'’\-]+", head)
+             if w.lower() not in ("mr", "ms", "mrs", "dr", "miss", "cllr", "councillor", "cr", "the")]
     if words:
         full = people.get(words[-1].lower())
         if full and (len(words) == 1 or full.split(" (")[0].endswith(" ".join(words[-2:]))):

@@ -92,6 +92,7 @@ class Draft:
     asker_member: bool = True
     block_index: int = -1
     addressee: bool = False  # "X was asked whether...": X answers
+    default_speaker: Optional[str] = None  # the item's presenter, for answers in the impersonal voice
 
 
 def _words(text: str) -> list[str]:
@@ -119,6 +120,7 @@ class Engine:
     # ---- state -------------------------------------------------------------------
     def _reset_section(self, section: Optional[Section]) -> None:
         self.section = section
+        self.presenter = None
         self.current_q: Optional[Draft] = None
         self.pending: list[Draft] = []
         self.list_ctx: Optional[dict] = None
@@ -128,11 +130,19 @@ class Engine:
         self.motion: Optional[dict] = None
         self.provisional: Optional[Draft] = None  # a motion whose vote comes later
         self.prev_block: Optional[Block] = None
+        self.presenter: Optional[str] = None  # who presented the item answers "It was responded..."
         self.expect: Optional[tuple[str, Optional[str]]] = None  # after "Question from X:" / "REPLY:"
         self.expect_more: Optional[Draft] = None
 
     def emit(self, draft: Draft) -> Draft:
         draft.section = self.section
+        if draft.kind == "response":
+            draft.default_speaker = self.presenter
+        if draft.kind == "question" and (not draft.speaker or len(draft.speaker.split()) > 4):
+            lead = re.match(r"^(?:the (?:committee|panel|board|sub-committee|council|cabinet|members)|a member|members|"
+                            r"(?:councillor|cllr\.?|cr\.?)\s+[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\b",
+                            self.text(draft.start, draft.end), re.I)
+            draft.speaker = lead.group(0) if lead else draft.speaker
         self.drafts.append(draft)
         return draft
 
@@ -202,7 +212,7 @@ class Engine:
         subject = subject.strip(" ,;:")
         if not subject or self.is_impersonal(subject) or len(subject.split()) > 14:
             return None
-        if re.match(r"^[“\"‘']?(?:i|we)\b", subject, re.I):
+        if re.match(r"^[“\"‘']?(?:i|we)\b", subject, re.I) or not self.plausible_speaker(subject):
             return None
         return subject
 
@@ -385,7 +395,19 @@ class Engine:
             return True
         return False
 
+    def _note_presenter(self, sents: list[Sent]) -> None:
+        for sent in sents:
+            cue = sent.first_cue({"PRESENTER"})
+            if cue is None or self.presenter is not None:
+                continue
+            subject = re.split(r"\b(?:had|has|have|was|were|is|are|then|also|jointly)\b", self.subject(sent, cue))[0]
+            subject = subject.strip(" ,;:")
+            if subject and self.plausible_speaker(subject) and not self.is_member(subject) \
+                    and not self.is_impersonal(subject):
+                self.presenter = subject
+
     def _feed_sentences(self, index: int, block: Block, sents: list[Sent], mode: str) -> None:
+        self._note_presenter(sents)
         if mode == "normal" and self._labelled_block(index, block, sents):
             return
         current: Optional[Draft] = None  # record that the next plain sentence may continue
@@ -903,4 +925,8 @@ class Engine:
 
     def finish(self) -> list[Draft]:
         self._close_motion()
+        for draft in self.drafts:
+            if draft.kind == "response" and not draft.speaker:
+                draft.speaker = draft.default_speaker
         return sorted(self.drafts, key=lambda d: (d.start, d.end))
+

@@ -174,3 +174,18 @@ def test_phrase_compiled_rules_match_like_the_matcher():
     expected = {(nlp.vocab.strings[m], s, e) for m, s, e in plain(doc)}
     found = {(span.id_, span.start, span.end) for span in doc.spans["cues"]}
     assert expected and expected <= found
+
+
+def test_speaker_resolved_to_name_and_role():
+    text = ("In attendance: Richard Shwe (Director – Housing), Ann Lowe (Democratic Services Officer).\n\n"
+            "A Member asked how many homes were empty. Mr Shwe explained that 180 homes were awaiting repair.")
+    question, response = [r for r in extract(doc_from_text(text)) if r.kind != "passage"]
+    assert question.speaker == "A Member"
+    assert response.speaker == "Richard Shwe (Director – Housing)"
+
+
+def test_impersonal_answers_are_the_presenters():
+    text = ("Dana Okoro (Head of Planning) presented the report.\n\n"
+            "The Committee queried the backlog of appeals. It was responded that two planners had been recruited.")
+    _, response = extract(doc_from_text(text))
+    assert response.speaker == "Dana Okoro (Head of Planning)"
