@@ -13,8 +13,10 @@ MARKER = re.compile(
     r"|\(?(?P<rom>(?:i{1,3}|iv|v|vi{1,3}|ix|x|xi{1,3}))[.)]|(?P<bul>[•\-–—Ø*·▪§o➢►✓]))\s+"
 )
 HEADING_MAX_WORDS = 16
+# "The Committee agreed:-", "RESOLVED that:": an opening to a list, not a heading
+INTRO_LINE = re.compile(r"\b(?:agreed|resolved|decided|recommended|noted)\b[^:]*(?::-?|–|—)\s*$", re.I)
 MOVER_LINE = re.compile(r"^(?:proposed|seconded|moved|motion|resolved|agreed|carried|lost|withdrawn|"
-                        r"ayes?|nays?|noes|vote)\b", re.I)
+                        r"ayes?|nays?|noes|vote|for|against|abstain(?:ed|ing|ers)?|absent|yeas?)\b", re.I)
 
 
 @dataclass
@@ -84,7 +86,8 @@ def make_blocks(document: Document) -> list[Block]:
             role = "list_item"
         if role == "text" and not marker and looks_like_heading(body) and len(body) < 140:
             role = "heading"
-        if role == "heading" and (MOVER_LINE.match(body) or re.match(r"^that\b", body, re.I)):
+        if role == "heading" and (MOVER_LINE.match(body) or re.match(r"^that\b", body, re.I)
+                                  or INTRO_LINE.search(body)):
             role = "text"
         blocks.append(Block(start, start + len(body), body, role, marker, marker_text,
                             document.section_at(start)))

@@ -323,7 +323,7 @@ class Engine:
             return False
         if ctx["style"] is None:
             ctx["style"] = block.marker
-        elif block.marker != ctx["style"]:
+        elif block.marker != ctx["style"] and {block.marker, ctx["style"]} != {"alpha", "roman"}:
             if ctx.get("parent_style") == block.marker or ctx["kind"] != "response":
                 self.list_ctx = None
                 return False
@@ -700,6 +700,13 @@ class Engine:
     # ---- recommendations ---------------------------------------------------------
     def _resolution(self, index: int, block: Block, sents: list[Sent], i: int) -> int:
         sent = sents[i]
+        decision = sent.first_cue({"DECISION"})
+        if decision is not None and (decision.start == sent.start or re.fullmatch(
+                r"\s*(?:action|decision|outcome|resolution|resolved)\s*[:\-–]\s*", self.text(sent.start, decision.start), re.I)):
+            if not (sent.has({"LOST"}) and not sent.has({"CARRIED"})):
+                self.emit(Draft("recommendation", decision.start, sent.end, decision.rule,
+                                outcome=self._outcome(sent.text), block_index=index))
+            return i + 1
         cue = sent.first_cue({"RESOLUTION"})
         if cue is None:
             return 0
@@ -865,6 +872,12 @@ class Engine:
                 motion["drafts"].append(self.emit(Draft(
                     "recommendation", block.start, block.end, "recommendation.moved",
                     outcome="carried", block_index=index)))
+            return True
+        decision = sents[0].first_cue({"DECISION"}) if sents else None
+        if decision is not None and block.role != "list_item":
+            motion["drafts"].append(self.emit(Draft(
+                "recommendation", decision.start, block.end, decision.rule,
+                outcome=self._outcome(text), block_index=index)))
             return True
         lost = any(s.has({"LOST"}) for s in sents)
         carried = any(s.has({"CARRIED"}) for s in sents)

@@ -189,3 +189,22 @@ def test_impersonal_answers_are_the_presenters():
             "The Committee queried the backlog of appeals. It was responded that two planners had been recruited.")
     _, response = extract(doc_from_text(text))
     assert response.speaker == "Dana Okoro (Head of Planning)"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("The report was received.", ["The report was received."]),
+    ("On a motion by Councilmember Huang, seconded by Councilmember Bell, the Council took the following action:\n\n"
+     "Action: Approved the consent calendar items 3a-3f.", ["Approved the consent calendar items 3a-3f."]),
+    ("The Committee agreed:-\n\n(i) to note the annual report;\n\n(ii) to establish a working group of three Members.",
+     ["to note the annual report;", "to establish a working group of three Members."]),
+])
+def test_decision_forms(text, expected):
+    assert [r.text for r in extract(doc_from_text(text)) if r.kind == "recommendation"] == expected
+
+
+def test_amendment_lost_on_a_division():
+    text = ("Amendment\n\nMoved: Cr Dunstan / Seconded: Cr Ormsby\n\n"
+            "That clause (c) be amended so that green waste is accepted free of charge.\n\n"
+            "A division was called for, voting on which was as follows:\n\n"
+            "For: Cr Dunstan, Cr Ormsby (2)\n\nAgainst: Mayor Pickering, Cr Latu, Cr Hollis (3)\n\nThe amendment was LOST.")
+    assert "recommendation" not in kinds(text)
