@@ -196,7 +196,7 @@ def test_impersonal_answers_are_the_presenters():
     ("On a motion by Councilmember Huang, seconded by Councilmember Bell, the Council took the following action:\n\n"
      "Action: Approved the consent calendar items 3a-3f.", ["Approved the consent calendar items 3a-3f."]),
     ("The Committee agreed:-\n\n(i) to note the annual report;\n\n(ii) to establish a working group of three Members.",
-     ["to note the annual report;", "to establish a working group of three Members."]),
+     ["to note the annual report", "to establish a working group of three Members."]),
 ])
 def test_decision_forms(text, expected):
     assert [r.text for r in extract(doc_from_text(text)) if r.kind == "recommendation"] == expected
