@@ -34,9 +34,33 @@ eval: $(STAMP)
 	@echo "== extraction: bundled corpus (corpus/gold)"
 	@$(PY) scripts/eval_extraction.py corpus/gold corpus --out .eval/corpus.jsonl --fp \
 	  $(if $(wildcard $(SHARED)/eval/score_extraction.py),--scorer $(SHARED)/eval/score_extraction.py,--scorer scripts/score_extraction_local.py)
+	@if [ -d $(SHARED)/eval/gold ]; then \
+	  echo "== search: shared dev queries ($(SHARED)/eval/queries/dev.jsonl)"; \
+	  $(PY) scripts/eval_search.py --gold $(SHARED)/eval/gold --queries $(SHARED)/eval/queries/dev.jsonl \
+	    --docs $(SHARED)/data/seeds $(SHARED)/data/real --label shared; \
+	  if [ -d $(SHARED)/data/kent ]; then \
+	    echo "== search: shared dev queries, Kent PDFs as distractors (first run ingests them: minutes)"; \
+	    $(PY) scripts/eval_search.py --gold $(SHARED)/eval/gold --queries $(SHARED)/eval/queries/dev.jsonl \
+	      --docs $(SHARED)/data/seeds $(SHARED)/data/real --distractors $(SHARED)/data/kent --label shared-kent; \
+	  fi; \
+	else echo "== $(SHARED)/eval not found: shared search evaluation skipped"; fi
+	@echo "== search: bundled corpus (corpus/queries.jsonl)"
+	@$(PY) scripts/eval_search.py --gold corpus/gold --queries corpus/queries.jsonl --manifest corpus/manifest.csv \
+	  --docs $$(find corpus -mindepth 1 -maxdepth 1 -type d ! -name '_*' ! -name gold | sort) --label corpus
+	@if [ -d $(SHARED)/data/kent ]; then \
+	  echo "== search: bundled corpus, Kent PDFs as distractors"; \
+	  $(PY) scripts/eval_search.py --gold corpus/gold --queries corpus/queries.jsonl --manifest corpus/manifest.csv \
+	    --docs $$(find corpus -mindepth 1 -maxdepth 1 -type d ! -name '_*' ! -name gold | sort) \
+	    --distractors $(SHARED)/data/kent --label corpus-kent; \
+	fi
 
+# Speed is measured here, never in tests. Extraction runs pinned to one core.
 bench: $(STAMP)
-	$(PY) bench/pdf_readers.py --kent $(SHARED)/data/kent --out .bench/pdf_readers.json
+	@mkdir -p .bench
+	$(if $(shell command -v taskset),taskset -c 0) $(PY) bench/extraction.py \
+	  $(wildcard $(SHARED)/data/kent) $(wildcard $(SHARED)/data/real) corpus --out .bench/extraction.json
+	@if [ -d $(SHARED)/data/kent ]; then $(PY) bench/pdf_readers.py $(SHARED)/data/kent --out .bench/pdf_readers.json; \
+	else echo "== $(SHARED)/data/kent not found: PDF reader benchmark skipped"; fi
 
 corpus-pdfs: $(STAMP)
 	$(PY) scripts/make_corpus_pdfs.py

@@ -213,8 +213,108 @@ def _print_hit(hit: Hit) -> None:
         click.echo(f"   ↳ answer: {who}{answer.text}")
     if r.outcome:
         click.echo(f"   outcome: {r.outcome}")
+    if hit.group:
+        dates = sorted({x.meeting_date or "undated" for x in [r, *hit.group]})
+        click.echo(f"   asked {1 + len(hit.group)} times: {', '.join(dates)}")
     click.echo(click.style(f"   source: {r.source}, page {r.page}, chars {r.start}-{r.end}", dim=True))
     click.echo()
+
+
+def filter_options(f):
+    f = click.option("--committee", help="Only this committee.")(f)
+    f = click.option("--council", help="Only this council.")(f)
+    f = click.option("--since", help="Meetings on or after this date (YYYY-MM-DD).")(f)
+    f = click.option("--until", help="Meetings on or before this date (YYYY-MM-DD).")(f)
+    f = click.option("--speaker", help="Only records by this speaker.")(f)
+    f = click.option("--document", help="Only this source document (file name or sha256).")(f)
+    return f
+
+
+@main.command()
+@store_options
+@click.option("--json", "as_json", is_flag=True, help="Print the facets as JSON.")
+@click.pass_context
+def facets(ctx, store, chroma_url, model, device, as_json):
+    """What the store holds: councils, committees, dates, counts."""
+    settings = resolve_settings(store, model, chroma_url, device)
+    with library_errors(ctx.obj["debug"]):
+        data = pipeline.facets(settings)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    dr = data["date_range"]
+    click.echo(f"Documents: {data['documents']}, records: {data['records']}")
+    click.echo(f"Meetings: {dr['min'] or '?'} to {dr['max'] or '?'}"
+               + (f" ({data['undated_documents']} documents undated)" if data["undated_documents"] else ""))
+    click.echo("Kinds: " + (", ".join(f"{n} {k}" for k, n in data["kinds"].items()) or "none"))
+    for title, key in (("Councils", "councils"), ("Committees", "committees")):
+        click.echo(f"{title}:")
+        for e in data[key]:
+            click.echo(f"  {e['name']}: {e['records']} records in {e['documents']} documents")
+
+
+@main.command()
+@click.argument("record_id")
+@store_options
+@click.option("--json", "as_json", is_flag=True, help="Print the record in context as JSON.")
+@click.pass_context
+def show(ctx, record_id, store, chroma_url, model, device, as_json):
+    """Show a record in context: surrounding text, meeting, citation and thread."""
+    settings = resolve_settings(store, model, chroma_url, device)
+    with library_errors(ctx.obj["debug"]):
+        rc = pipeline.show(record_id, settings)
+    if as_json:
+        click.echo(json.dumps(rc.to_dict(), ensure_ascii=False))
+        return
+    r = rc.record
+    meeting = " · ".join(x for x in (r.council, r.committee, r.meeting_date) if x) or "meeting unknown"
+    click.echo(click.style(f"[{r.kind}] {meeting}", bold=True))
+    if r.agenda_item:
+        click.echo(f"item: {r.agenda_item}")
+    if r.speaker:
+        click.echo(f"speaker: {r.speaker}")
+    if r.outcome or r.answer_status:
+        click.echo(f"status: {r.outcome or r.answer_status}")
+    click.echo(f"source: {r.source}, page {r.page}, chars {r.start}-{r.end}")
+    if rc.source_status != "ok":
+        why = "no longer exists" if rc.source_status == "missing" else "has changed since it was ingested"
+        click.echo(click.style(f"(the source {why}: showing the stored text)", fg="yellow"))
+    a, b = rc.span
+    styled = click.style(rc.context[a:b], bold=True, underline=True)
+    click.echo()
+    click.echo(rc.context[:a] + styled + rc.context[b:])
+    click.echo()
+    if rc.question is not None:
+        click.echo(f"↳ in reply to [{rc.question.id}]: {rc.question.text}")
+    for answer in rc.responses:
+        who = f"{answer.speaker}: " if answer.speaker else ""
+        label = "other answer" if r.kind == "response" else "answer"
+        click.echo(f"↳ {label} [{answer.id}]: {who}{answer.text}")
+
+
+@main.command()
+@click.argument("text")
+@store_options
+@click.option("-k", "k", default=10, show_default=True, help="Number of results.")
+@filter_options
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one question a line.")
+@click.pass_context
+def similar(ctx, text, store, chroma_url, model, device, k, committee, council, since, until,
+            speaker, document, mode, as_json):
+    """Has this been asked before? Earlier questions on the same matter, with answers."""
+    settings = resolve_settings(store, model, chroma_url, device)
+    filters = dict(committee=committee, council=council, since=since, until=until,
+                   speaker=speaker, document=document, mode=mode)
+    with library_errors(ctx.obj["debug"]):
+        hits = pipeline.similar(text, settings, k=k, **filters)
+    for hit in hits:
+        if as_json:
+            click.echo(json.dumps(hit.to_dict(), ensure_ascii=False))
+        else:
+            _print_hit(hit)
+    if not hits and not as_json:
+        click.echo(f"No earlier questions like {text!r}.")
 
 
 @main.command()

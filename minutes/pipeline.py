@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Union
@@ -57,28 +56,43 @@ class IngestSummary:
 
 # ---- reading ---------------------------------------------------------------------------
 def source_paths(paths: Iterable[PathLike]) -> tuple[list[Path], list[Path]]:
-    """Supported files under `paths` (folders recurse) and the unsupported files named."""
-    from minutes.ingest import SUPPORTED_SUFFIXES, iter_sources
+    """Files to read under `paths` (folders recurse) and the files that will not be read.
 
-    found, unsupported = [], []
+    A file is read when its name or its first bytes say a reader can (a PDF named .txt
+    is read). Not read, each with its cause (`_unsupported`): unsupported formats (a Word
+    97-2003 .doc, binary data named .txt), symlinks out of a named folder, missing paths."""
+    from minutes.ingest import SkippedPath, check_source, iter_sources
+
+    found: list[Path] = []
+    unsupported: list[Path] = []
+
+    def skip(path: Path, cause: str) -> None:
+        unsupported.append(SkippedPath.make(path, cause))
+
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(iter_sources([path]))
+            candidates = list(iter_sources([path], on_skip=skip))
         elif not path.exists():
             unsupported.append(path)
-        elif path.suffix.lower() in SUPPORTED_SUFFIXES:
-            found.append(path)
+            continue
         else:
-            unsupported.append(path)
+            candidates = [path]  # named by the user: its content decides
+        for candidate in candidates:
+            problem = check_source(candidate)
+            if problem is None:
+                found.append(candidate)
+            else:
+                skip(candidate, problem.cause)
     return found, unsupported
 
 
-def _read_one(path: str, override: Optional[Metadata]) -> Union[Document, ReadError]:
+def _read_one(path: str, override: Optional[Metadata], limits=None) -> Union[Document, ReadError]:
+    """Read one file (in a worker process); a ReadError is returned, never raised."""
     from minutes.ingest import read
 
     try:
-        return read(path, override)
+        return read(path, override, limits=limits)
     except ReadError as exc:
         return exc
     except Exception as exc:  # a reader bug must not stop a run of thousands of files
@@ -90,18 +104,34 @@ def read_documents(
     overrides: Optional[Metadata] = None,
     manifest: Optional[dict[str, Metadata]] = None,
     workers: Optional[int] = None,
+    *,
+    limits=None,
+    reader: Callable[..., Union[Document, ReadError]] = _read_one,
 ) -> Iterator[tuple[Path, Union[Document, ReadError]]]:
-    """Read files, in parallel worker processes when there are several, in input order."""
-    jobs = [(str(p), _metadata_for(p, overrides, manifest)) for p in paths]
-    workers = workers if workers is not None else min(len(jobs), os.cpu_count() or 1)
-    if workers <= 1 or len(jobs) <= 1:
-        for path, meta in jobs:
-            yield Path(path), _read_one(path, meta)
+    """Read files in worker processes (os.cpu_count() of them), yielding in input order.
+
+    Every file is read in a worker, so `limits.timeout_s` (default `ReadLimits.from_env()`)
+    holds: a file still being read then is killed and gets ReadError "timed out after N s";
+    one whose worker dies (a parser crash, an out-of-memory kill) gets "reader crashed
+    (worker exited with code X)". The worker is replaced and the run goes on. `reader` is
+    the module-level function run per file, `reader(path, metadata, limits)`."""
+    from minutes.errors import LimitExceeded, ReaderCrashed
+    from minutes.ingest.limits import ReadLimits, timeout_cause
+    from minutes.ingest.pool import run_isolated
+
+    limits = limits or ReadLimits.from_env()
+    jobs = [(str(p), _metadata_for(p, overrides, manifest), limits) for p in paths]
+    if not jobs:
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(_read_one, [j[0] for j in jobs], [j[1] for j in jobs], chunksize=1)
-        for (path, _), result in zip(jobs, results):
-            yield Path(path), result
+    count = workers if workers is not None and workers > 0 else (os.cpu_count() or 1)
+    results = run_isolated(
+        reader, jobs, workers=count, timeout=limits.timeout,
+        on_timeout=lambda i: LimitExceeded(jobs[i][0], timeout_cause(limits.timeout)),
+        on_crash=lambda i, code: ReaderCrashed(jobs[i][0], f"reader crashed (worker exited with code {code})"),
+        on_error=lambda i, message: ReadError(jobs[i][0], f"unexpected error while reading: {message}"),
+    )
+    for (path, _, _), result in zip(jobs, results):
+        yield Path(path), result
 
 
 def _metadata_for(path: Path, overrides: Optional[Metadata], manifest: Optional[dict[str, Metadata]]) -> Optional[Metadata]:
@@ -143,10 +173,19 @@ def extract_paths(
 
 
 def _unsupported(path: Path) -> ReadError:
+    """Why `path` (from `source_paths`' second list) is not read."""
     from minutes.errors import UnsupportedFormat
 
+    cause = getattr(path, "skip_cause", None)
+    if cause:
+        return UnsupportedFormat(str(path), cause)
     if not path.exists():
         return ReadError(str(path), "no such file or folder")
+    from minutes.ingest import check_source
+
+    problem = check_source(path)
+    if problem is not None:
+        return problem
     return UnsupportedFormat(str(path), f"unsupported format {path.suffix or '(no extension)'}")
 
 
@@ -208,6 +247,105 @@ def search(query: str, settings: Settings, k: int = 10, index=None, **filters) -
     index = index or open_index(settings)
     try:
         return index.search(query, k=k, **filters)
+    finally:
+        if own:
+            index.close()
+
+
+def similar(text: str, settings: Settings, k: int = 10, index=None, **filters) -> list[Hit]:
+    """Questions asked before on the same matter as `text`, each with its answers."""
+    own = index is None
+    index = index or open_index(settings)
+    try:
+        return index.similar(text, k=k, **filters)
+    finally:
+        if own:
+            index.close()
+
+
+def facets(settings: Settings, index=None) -> dict:
+    own = index is None
+    index = index or open_index(settings)
+    try:
+        return index.facets()
+    finally:
+        if own:
+            index.close()
+
+
+@dataclass
+class RecordContext:
+    """A record with the text around it, its meeting and its thread."""
+
+    record: Record
+    source_status: str  # "ok", "missing" (file gone) or "changed" (sha256 differs)
+    context: str  # the surrounding paragraph(s), or the stored text when the source is not ok
+    context_start: int  # offset of `context` in the document text
+    question: Optional[Record] = None
+    responses: list[Record] = field(default_factory=list)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """The record's span as offsets into `context`."""
+        if self.source_status != "ok":
+            return 0, len(self.context)
+        return self.record.start - self.context_start, self.record.end - self.context_start
+
+    def to_dict(self) -> dict:
+        return {
+            "record": self.record.to_dict(),
+            "source_status": self.source_status,
+            "context": self.context,
+            "context_start": self.context_start,
+            "span": list(self.span),
+            "question": self.question.to_dict() if self.question else None,
+            "responses": [r.to_dict() for r in self.responses],
+        }
+
+
+def record_context(record: Record, paragraphs: int = 1) -> tuple[str, str, int]:
+    """(status, context, context_start): the paragraphs holding the record, plus
+    `paragraphs` neighbours each side, re-read from its source when unchanged."""
+    from minutes.ingest import read
+
+    path = Path(record.source or "")
+    if not record.source or not path.is_file():
+        return "missing", record.text, record.start
+    try:
+        doc = read(str(path))
+    except ReadError:
+        return "missing", record.text, record.start
+    if record.document_sha256 and doc.sha256 != record.document_sha256:
+        return "changed", record.text, record.start
+    paras = doc.paragraphs
+    inside = [i for i, p in enumerate(paras) if p.end > record.start and p.start < record.end]
+    if not inside:
+        return "ok", doc.text[record.start:record.end], record.start
+    lo = max(0, inside[0] - paragraphs)
+    hi = min(len(paras) - 1, inside[-1] + paragraphs)
+    start = min(paras[lo].start, record.start)
+    end = max(paras[hi].end, record.end)
+    return "ok", doc.text[start:end], start
+
+
+def show(record_id: str, settings: Settings, index=None, paragraphs: int = 1) -> RecordContext:
+    """A stored record in context: surrounding text from its source, and its thread."""
+    from .errors import MinutesError as _Err
+
+    own = index is None
+    index = index or open_index(settings)
+    try:
+        found = index.get([record_id])
+        if not found:
+            raise _Err(f"no record with id {record_id!r} in {settings.store}")
+        record = found[0]
+        status, context, start = record_context(record, paragraphs)
+        question, responses = index.thread(record)
+        if question is not None and question.id == record.id:
+            question = None
+        if record.kind == "response":
+            responses = [r for r in responses if r.id != record.id]
+        return RecordContext(record, status, context, start, question, responses)
     finally:
         if own:
             index.close()

@@ -126,8 +126,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.store or not done.exists():
         if not args.store and store.exists():
             shutil.rmtree(store)  # a half-built cache
-        print(f"ingesting {len(files)} files into {store} ...", file=sys.stderr)
-        info = build_store(files, store, args.manifest, settings)
+        todo = files
+        if args.distractors and not args.store:
+            # distractors are cached on their own, then copied under the documents
+            extra = _files(args.distractors)
+            base = cache / f"distractors-{cache_key(extra, None, model)}"
+            if not (base / "eval-ingest.json").exists():
+                if base.exists():
+                    shutil.rmtree(base)
+                print(f"ingesting {len(extra)} distractor files into {base} ...", file=sys.stderr)
+                info = build_store(extra, base, None, resolve_settings(str(base)))
+                (base / "eval-ingest.json").write_text(json.dumps(info, indent=1))
+            shutil.copytree(base, store)
+            todo = _files(args.docs)
+        print(f"ingesting {len(todo)} files into {store} ...", file=sys.stderr)
+        info = build_store(todo, store, args.manifest, settings)
+        info["distractor_files"] = len(files) - len(todo) if todo is not files else 0
         done.write_text(json.dumps(info, indent=1))
     info = json.loads(done.read_text())
 
@@ -151,8 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     records = sum(info.get("records_by_kind", {}).values())
     n = next(iter(table.values()))["queries"]
-    print(f"{n} queries, {info['files_read']} documents ({len(args.distractors and _files(args.distractors))} "
-          f"distractors), {records} records; scorer: {scorer or 'minutes.evaluate.score_search'}")
+    n_extra = len(_files(args.distractors)) if args.distractors else 0
+    print(f"{n} queries; {len(files) - n_extra} documents + {n_extra} distractors; "
+          f"{records} records of the documents; scorer: {scorer or 'minutes.evaluate.score_search'}")
     print(f"  {'mode':<10}{'recall@5':>10}{f'MRR@{args.k}':>10}")
     for mode, s in table.items():
         print(f"  {mode:<10}{s['recall@5']:>10.3f}{s[f'mrr@{args.k}']:>10.3f}")
