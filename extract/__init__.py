@@ -105,7 +105,7 @@ def _records(document: Document, blocks: list[Block]) -> list[Record]:
             meeting_date=document.metadata.meeting_date, document_kind=document.kind,
             document_sha256=document.sha256, title=document.metadata.title,
             outcome=draft.outcome if draft.kind == "recommendation" else None,
-            rule=draft.rule)))
+            rule=draft.rule, context=_context(document, start))))
     for draft, record in records:
         if draft.reply_to is not None:
             record.in_reply_to = ids.get(id(draft.reply_to))
@@ -117,6 +117,18 @@ def _records(document: Document, blocks: list[Block]) -> list[Record]:
             else:
                 record.answer_status = "answered"
     return [r for _, r in records]
+
+
+CONTEXT_CHARS = 300
+
+
+def _context(document: Document, start: int) -> Optional[str]:
+    """The words before a record in its paragraph ("Sue would like a vacuum. [motion...]")."""
+    para = document.paragraph_at(start)
+    if para is None or start - para.start < 3:
+        return None
+    lead = " ".join(document.text[max(para.start, start - CONTEXT_CHARS):start].split())
+    return lead or None
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

@@ -5,8 +5,10 @@ import re
 from html.parser import HTMLParser
 from typing import Optional
 
+from minutes.errors import UnsupportedFormat
+
 from .layout import Block, Extracted, assemble, normalise_line
-from .text import decode
+from .sniff import bom, decode, looks_binary
 
 _SKIP = frozenset("script style nav header footer noscript template svg form button select "
                   "textarea iframe object canvas aside dialog menu".split())
@@ -151,16 +153,39 @@ class _Parser(HTMLParser):
             self.buf.append(data)
 
 
-def read_html(data: bytes) -> Extracted:
-    source = decode(data)
-    m = re.search(r"<meta[^>]+charset=[\"']?([\w-]+)", source[:2048], re.I)
-    if m and m.group(1).lower() not in ("utf-8", "utf8"):
+# labels browsers read as Windows-1252 (WHATWG Encoding Standard)
+_AS_CP1252 = frozenset("latin1 latin-1 iso-8859-1 iso8859-1 l1 us-ascii ascii ansi_x3.4-1968 "
+                       "windows-1252 cp1252 x-cp1252 iso_8859-1 cp819 ibm819".split())
+
+
+def decode_html(data: bytes) -> str:
+    """A BOM wins; then valid UTF-8; then the <meta charset> the page declares; then our guess."""
+    if bom(data) or b"\x00" in data[:8192]:
+        return decode(data)  # BOM, or UTF-16 without one
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    head = data[:4096].decode("ascii", errors="replace")
+    m = re.search(r"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", head, re.I)
+    if m:
+        label = m.group(1).lower()
+        codec = "cp1252" if label in _AS_CP1252 else label
         try:
-            source = data.decode(m.group(1))
-        except (LookupError, UnicodeDecodeError):
+            return data.decode(codec)
+        except (LookupError, ValueError):  # unknown label, or not a text codec
             pass
+    return decode(data)
+
+
+def read_html(data: bytes, *, source: str = "<data>") -> Extracted:
+    """Visible text of an HTML page. Raises UnsupportedFormat when the bytes are binary."""
+    source_text = decode_html(data)
+    if looks_binary(source_text):
+        raise UnsupportedFormat(source, "unsupported format: binary data, not HTML")
+    source_text = source_text.lstrip("\ufeff")
     parser = _Parser()
-    parser.feed(source)
+    parser.feed(source_text)
     parser.close()
     parser.flush()
     text, pages, paragraphs = assemble(parser.blocks, 1)

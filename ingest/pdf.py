@@ -8,6 +8,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal, Optional
 
+from minutes.errors import ReadError
+
 from .layout import (
     Block,
     Extracted,
@@ -18,18 +20,21 @@ from .layout import (
     normalise_line,
     short_heading_like,
 )
+from .limits import Deadline, ReadLimits
 
 Engine = Literal["pdfium", "pdfplumber"]
 DEFAULT_ENGINE: Engine = "pdfium"
 BAND = 3  # lines at the top and bottom of a page that may be running headers/footers
 
 
-class PdfError(Exception):
-    """Raised inside this module with a cause a person can act on."""
+class PdfError(ReadError):
+    """A PDF that cannot be read, with a cause a person can act on (a ReadError)."""
 
-    def __init__(self, cause: str):
-        super().__init__(cause)
-        self.cause = cause
+    def __init__(self, cause: str, path: str = "<data>"):
+        super().__init__(path, cause)
+
+    def __reduce__(self):
+        return (type(self), (self.cause, self.path))
 
 
 @dataclass
@@ -57,7 +62,8 @@ class PageLines:
 
 # ---------------------------------------------------------------- engines
 
-def _lines_pdfium(data: bytes, password: Optional[str] = None) -> list[PageLines]:
+def _lines_pdfium(data: bytes, password: Optional[str] = None, limits: Optional[ReadLimits] = None,
+                  deadline: Optional[Deadline] = None, source: str = "<data>") -> list[PageLines]:
     import pypdfium2 as pdfium
     import pypdfium2.raw as raw
 
@@ -70,8 +76,13 @@ def _lines_pdfium(data: bytes, password: Optional[str] = None) -> list[PageLines
         raise PdfError("truncated or corrupt PDF") from exc
     pages: list[PageLines] = []
     try:
-        for index in range(len(pdf)):
-            page = pdf[index]
+        count = len(pdf)
+        if limits:
+            limits.check_pages(source, count)
+        for index in range(count):
+            if deadline:
+                deadline.check()
+            page = pdf[index]  # one page object alive at a time: closed below
             try:
                 width, height = page.get_size()
                 textpage = page.get_textpage()
@@ -129,7 +140,8 @@ def _pdfium_bold(textpage, index: int, raw) -> bool:
     return bool(_BOLD_NAME.search(buf.value.decode("latin-1", "replace")))
 
 
-def _lines_pdfplumber(data: bytes, password: Optional[str] = None) -> list[PageLines]:
+def _lines_pdfplumber(data: bytes, password: Optional[str] = None, limits: Optional[ReadLimits] = None,
+                      deadline: Optional[Deadline] = None, source: str = "<data>") -> list[PageLines]:
     import io
 
     import pdfplumber
@@ -139,7 +151,11 @@ def _lines_pdfplumber(data: bytes, password: Optional[str] = None) -> list[PageL
     pages: list[PageLines] = []
     try:
         with pdfplumber.open(io.BytesIO(data), password=password or "") as pdf:
+            if limits:
+                limits.check_pages(source, len(pdf.pages))
             for index, page in enumerate(pdf.pages):
+                if deadline:
+                    deadline.check()
                 lines = []
                 for row in page.extract_text_lines(return_chars=True):
                     chars = row.get("chars") or []
@@ -149,7 +165,7 @@ def _lines_pdfplumber(data: bytes, password: Optional[str] = None) -> list[PageL
                 page.close()
     except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
         raise PdfError("encrypted PDF") from exc
-    except PdfError:
+    except ReadError:
         raise
     except Exception as exc:  # pdfminer raises many types on damaged files
         if "password" in str(exc).lower() or type(exc).__name__ == "PdfminerException" and \
@@ -162,12 +178,16 @@ def _lines_pdfplumber(data: bytes, password: Optional[str] = None) -> list[PageL
     return pages
 
 
-def extract_lines(data: bytes, engine: Engine = DEFAULT_ENGINE) -> list[PageLines]:
-    if not data.lstrip()[:5].startswith(b"%PDF") and b"%PDF-" not in data[:1024]:
+def extract_lines(data: bytes, engine: Engine = DEFAULT_ENGINE, limits: Optional[ReadLimits] = None,
+                  deadline: Optional[Deadline] = None, source: str = "<data>") -> list[PageLines]:
+    if b"%PDF" not in data[:1024]:
         raise PdfError("not a PDF (no %PDF header); truncated or corrupt PDF")
+    if b"%%EOF" not in data[-1024:]:
+        # a file cut short: pdfium would rebuild what it can and silently lose the rest
+        raise PdfError("truncated or corrupt PDF")
     if engine == "pdfplumber":
-        return _lines_pdfplumber(data)
-    return _lines_pdfium(data)
+        return _lines_pdfplumber(data, limits=limits, deadline=deadline, source=source)
+    return _lines_pdfium(data, limits=limits, deadline=deadline, source=source)
 
 
 # ---------------------------------------------------------------- clean-up
@@ -371,15 +391,34 @@ def build_blocks(pages: list[PageLines]) -> list[Block]:
     return blocks
 
 
-def read_pdf(data: bytes, engine: Engine = DEFAULT_ENGINE) -> Extracted:
-    """Raises PdfError with a cause a person can act on."""
+def read_pdf(data: bytes, engine: Engine = DEFAULT_ENGINE, *, source: str = "<data>",
+             limits: Optional[ReadLimits] = None, deadline: Optional[Deadline] = None) -> Extracted:
+    """Raises PdfError (a ReadError) with a cause a person can act on, or LimitExceeded."""
+    try:
+        return _read_pdf(data, engine, source, limits, deadline)
+    except PdfError as exc:
+        if exc.path == source:
+            raise
+        raise PdfError(exc.cause, source) from exc
+    except ReadError:
+        raise
+    except MemoryError as exc:
+        raise PdfError("file too large to read", source) from exc
+    except Exception as exc:  # a damaged file must not leak a library exception
+        raise PdfError(f"truncated or corrupt PDF ({type(exc).__name__})", source) from exc
+
+
+def _read_pdf(data: bytes, engine: Engine, source: str, limits: Optional[ReadLimits],
+              deadline: Optional[Deadline]) -> Extracted:
     if not data:
         raise PdfError("empty file")
-    pages = extract_lines(data, engine)
+    pages = extract_lines(data, engine, limits, deadline, source)
     if not pages:
         raise PdfError("truncated or corrupt PDF (no pages)")
     if not any(l.text.strip() for p in pages for l in p.lines):
         raise PdfError("no text layer (scanned PDF?); OCR is not enabled")
+    if deadline:
+        deadline.check()
     head = "\n".join(l.text for p in pages[:2] for l in p.lines)
     pages = remove_running_text(pages)
     blocks = build_blocks(pages)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from minutes.errors import UnsupportedFormat
+
 from .layout import (
     Block,
     Extracted,
@@ -15,6 +17,9 @@ from .layout import (
     normalise_line,
     short_heading_like,
 )
+from .sniff import decode, looks_binary
+
+__all__ = ["decode", "read_text", "parse_front_matter", "paragraphs_from_text"]
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
@@ -32,13 +37,6 @@ _ITEM_HEADING = re.compile(r"^(?:item|minute|agenda item)\s+[\w./-]+\s*[:.\-â€“â
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!$])")
 
 
-def decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "utf-8"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            pass
-    return data.decode("cp1252", errors="replace")
 
 
 def parse_front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -212,9 +210,14 @@ def paragraphs_from_text(body: str) -> list[Block]:
 _NUMBERED_TITLE = re.compile(r"^\d{1,3}(?:\.\d{1,2})*\.?\s+[A-Z]")
 
 
-def read_text(data: bytes) -> Extracted:
-    """Decode, parse front matter, rebuild paragraphs. One page."""
-    text = decode(data).replace("\r\n", "\n").replace("\r", "\n")
+def read_text(data: bytes, *, source: str = "<data>") -> Extracted:
+    """Decode, parse front matter, rebuild paragraphs. One page.
+
+    Raises UnsupportedFormat when the bytes are binary rather than text."""
+    text = decode(data)
+    if looks_binary(text):
+        raise UnsupportedFormat(source, "unsupported format: binary data, not text")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     fields, body = parse_front_matter(text)
     blocks = paragraphs_from_text(body)
     out_text, pages, paragraphs = assemble(blocks, 1)

@@ -36,3 +36,11 @@ class ModelError(MinutesError):
 
 class RulesError(MinutesError):
     """A pattern file under extract/ is malformed."""
+
+
+class LimitExceeded(ReadError):
+    """A source file is past a configured read limit: size, pages or time."""
+
+
+class ReaderCrashed(ReadError):
+    """The worker process reading a file died (a crash in a parser, or killed for memory)."""

@@ -121,6 +121,7 @@ class Record:
     outcome: Optional[str] = None
     answer_status: Optional[str] = None
     rule: Optional[str] = None
+    context: Optional[str] = None  # the paragraph's lead-in before the record, for search
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -9,9 +9,9 @@ Layout of a store folder (`Settings.store`):
   `meeting_date_int` (yyyymmdd), `source_name` (basename of `source`), `committee_key`,
   `council_key`, `speaker_key` (case-folded, whitespace-collapsed) and `embed_v` (version of
   the recipe that builds the embedded text). Chroma is the source of truth for records.
-- `lexical.sqlite` - the keyword index: a plain table `lex_<slug>_v2_docs` (id, text, thread,
+- `lexical.sqlite` - the keyword index: a plain table `lex_<slug>_v3_docs` (id, text, thread,
   agenda_item, speaker, display metadata for facets, the filter columns, `dup_vec`) and an
-  external-content FTS5 table `lex_<slug>_v2_fts(text, thread, agenda_item, speaker)` kept in
+  external-content FTS5 table `lex_<slug>_v3_fts(text, thread, agenda_item, speaker)` kept in
   step by triggers, tokenizer
   `porter unicode61 remove_diacritics 2`, ranked with bm25(). Keyed by the model slug like
   the collection, so both indexes always describe the same set of records.
@@ -27,24 +27,28 @@ retriever (see FUSION; weighted reciprocal rank fusion is the alternative); resu
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import fields as dc_fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
 from urllib.parse import urlparse
 
 from minutes.config import Settings
 from minutes.errors import MinutesError, StoreError
+from datetime import date as _date
+
 from minutes.model import Hit, Record
 
 from .embed import Embedder, model_slug
 
 RRF_K = 60
 MIN_CANDIDATES = 50
-EMBED_TEXT_VERSION = 2
-LEXICAL_VERSION = 2
+EMBED_TEXT_VERSION = 3
+LEXICAL_VERSION = 3
 SEARCH_MODES = ("hybrid", "semantic", "keyword")
 # bm25() column weights for the FTS columns (text, thread, agenda_item, speaker): the record
 # itself counts most; its answers, agenda item title and speaker help.
@@ -54,7 +58,10 @@ BM25_WEIGHTS = (1.0, 0.5, 0.3, 0.3)
 # shared dev + corpus queries: RRF flattens the semantic ranking (hybrid MRR below semantic);
 # score fusion with keyword weight 0.3-0.5 beats both retrievers; 0.4 is mid-plateau.
 FUSION = "score"
-RRF_WEIGHTS = {"semantic": 1.0, "keyword": 0.4}
+SEMANTIC_RAW = True
+# Report passages are context; questions, answers and decisions are what officers look for.
+PASSAGE_WEIGHT = 0.8
+RRF_WEIGHTS = {"semantic": 1.0, "keyword": 0.5}
 # Two questions are "the same question asked again" when their matters (lead-in stripped)
 # have embedding cosine >= this, they come from different documents and the same council.
 # Measured on corpus/: the repeated Wealdmoor dentistry question scores 0.86, the closest
@@ -90,9 +97,45 @@ def embed_text(record: Record, answers: Iterable[Record] = ()) -> str:
     the topic it is about; a question's answers let a query about the answer find it.
     """
     item = (record.agenda_item or "").strip()
-    out = f"{item}: {record.text}" if item else record.text
+    body = f"{record.context} {record.text}" if record.context and record.kind != "question" else record.text
+    out = f"{item}: {body}" if item else body
     extra = thread_text(answers)
     return f"{out} {extra}" if extra else out
+
+
+_GLOSSARY_PATH = Path(__file__).with_name("glossary.json")
+
+
+@lru_cache(maxsize=1)
+def glossary() -> dict[str, str]:
+    return json.loads(_GLOSSARY_PATH.read_text(encoding="utf-8"))["acronyms"]
+
+
+def expand_acronyms(query: str, known=lambda word: False) -> str:
+    """'HWB duplication' -> 'HWB (Health and Wellbeing Board) duplication' for both retrievers,
+    for acronyms the store's own text never uses (`known` says which it does)."""
+    terms = glossary()
+
+    def one(m: re.Match) -> str:
+        word = m.group(0)
+        long = terms.get(word)
+        if not long or long.lower() in query.lower() or known(word):
+            return word
+        return f"{word} ({long})"
+
+    return re.sub(r"\b[A-Z][A-Za-z0-9]{1,5}\b", one, query)
+
+
+def lexical_extra(record: Record, answers: Iterable[Record] = ()) -> Optional[str]:
+    """Keyword-only text beside the record: its answers, its lead-in, and the meeting
+    ("Corporate Parenting Panel October 2024"), so names, acronyms and dates find it."""
+    parts = [thread_text(answers), record.context or "", record.committee or "", record.council or ""]
+    if record.meeting_date:
+        try:
+            parts.append(_date.fromisoformat(record.meeting_date).strftime("%B %Y"))
+        except ValueError:
+            pass
+    return " ".join(p for p in parts if p) or None
 
 
 def thread_text(answers: Iterable[Record]) -> str:
@@ -494,7 +537,7 @@ class Index:
             (
                 r.id,
                 r.text,
-                thread_text(threads.get(r.id, ())) or None,
+                lexical_extra(r, threads.get(r.id, ())),
                 r.agenda_item,
                 r.speaker,
                 r.kind,
@@ -705,6 +748,21 @@ class Index:
             out.append((_record(rid, doc, meta), 1.0 - float(dist)))
         return out
 
+    def _in_keyword_index(self, word: str) -> bool:
+        with self._sql_op("read"):
+            row = self.db.execute(f"SELECT 1 FROM {self._table}_fts WHERE {self._table}_fts MATCH ? LIMIT 1",
+                                  (f'"{word}"',)).fetchone()
+        return row is not None
+
+    def _passage_ids(self, ids: list[str]) -> dict[str, float]:
+        if not ids or PASSAGE_WEIGHT == 1.0:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._sql_op("read"):
+            rows = self.db.execute(
+                f"SELECT id FROM {self._table}_docs WHERE kind = 'passage' AND id IN ({marks})", ids).fetchall()
+        return {row[0]: PASSAGE_WEIGHT for row in rows}
+
     def _keyword(self, query: str, n: int, filters: dict) -> list[tuple[str, float]]:
         match = fts_query(query)
         if not match:
@@ -762,8 +820,12 @@ class Index:
         found_by: dict[str, list[str]] = {}
         order: list[str] = []  # first-seen order, a stable tie-break
 
+        query = expand_acronyms(query, known=self._in_keyword_index)
         semantic = self._semantic(query, n, filters) if mode in ("semantic", "hybrid") else []
         keyword = self._keyword(query, n, filters) if mode in ("keyword", "hybrid") else []
+        kind_weight = {r.id: PASSAGE_WEIGHT for r, _ in semantic if r.kind == "passage"}
+        if keyword:
+            kind_weight.update(self._passage_ids([rid for rid, _ in keyword]))
         if mode == "hybrid" and FUSION == "score":
             # convex fusion of per-query normalised scores: cosine scaled to the best
             # candidate, bm25 scaled to the best keyword match
@@ -773,12 +835,14 @@ class Index:
                     continue
                 top = max(sc for _, sc in pairs)
                 low = min(sc for _, sc in pairs) if name == "semantic" else 0.0
+                if name == "semantic" and SEMANTIC_RAW:
+                    top, low = 1.0, 0.0  # raw cosine: a flat semantic ranking stays flat
                 span = (top - low) or 1.0
                 for rid, sc in pairs:
                     if rid not in scores:
                         order.append(rid)
                         scores[rid] = 0.0
-                    scores[rid] += RRF_WEIGHTS.get(name, 1.0) * (sc - low) / span
+                    scores[rid] += RRF_WEIGHTS.get(name, 1.0) * (sc - low) / span * kind_weight.get(rid, 1.0)
                     found_by.setdefault(rid, []).append(name)
         elif mode == "hybrid":
             ranked_lists = [

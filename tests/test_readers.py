@@ -267,9 +267,9 @@ def test_error_no_text_layer(tmp_path: Path) -> None:
 
 
 def test_error_unsupported_suffix(tmp_path: Path) -> None:
-    f = tmp_path / "minutes.docx"
+    f = tmp_path / "minutes.odt"  # .docx is read now (tests/test_bad_input.py)
     f.write_bytes(b"PK\x03\x04")
-    with pytest.raises(UnsupportedFormat, match=r"unsupported format \.docx"):
+    with pytest.raises(UnsupportedFormat, match=r"unsupported format \.odt"):
         read(f)
 
 
@@ -277,7 +277,7 @@ def test_iter_sources_sorted_supported_no_symlinked_dirs(tmp_path: Path) -> None
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "z.pdf").write_bytes(b"%PDF-1.4")
     (tmp_path / "a.txt").write_text("x")
-    (tmp_path / "c.docx").write_text("x")
+    (tmp_path / "c.xlsx").write_text("x")
     (tmp_path / "d.HTML").write_text("x")
     outside = tmp_path.parent / (tmp_path.name + "-outside")
     outside.mkdir()
