@@ -59,6 +59,7 @@ bench: $(STAMP)
 	@mkdir -p .bench
 	$(if $(shell command -v taskset),taskset -c 0) $(PY) bench/extraction.py \
 	  $(wildcard $(SHARED)/data/kent) $(wildcard $(SHARED)/data/real) corpus --out .bench/extraction.json
+	$(PY) bench/query_latency.py --sizes 10000 100000 --out .bench/query_latency.json
 	@if [ -d $(SHARED)/data/kent ]; then $(PY) bench/pdf_readers.py $(SHARED)/data/kent --out .bench/pdf_readers.json; \
 	else echo "== $(SHARED)/data/kent not found: PDF reader benchmark skipped"; fi
 
