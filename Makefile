@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE = 1
 export TRANSFORMERS_OFFLINE = 1
 export ANONYMIZED_TELEMETRY = False
 
-.PHONY: install test demo eval bench clean corpus-pdfs
+.PHONY: install test demo eval bench clean corpus-pdfs browser
 
 install: $(STAMP)
 
@@ -19,8 +19,12 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest
+
+# The web tests drive Debian's Chromium (never `playwright install`): apt-get it when missing.
+browser:
+	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
 
 demo: $(STAMP)
 	$(VENV)/bin/minutes demo --store .demo-store
@@ -62,6 +66,10 @@ bench: $(STAMP)
 	$(PY) bench/query_latency.py --sizes 10000 100000 --out .bench/query_latency.json
 	@if [ -d $(SHARED)/data/kent ]; then $(PY) bench/pdf_readers.py $(SHARED)/data/kent --out .bench/pdf_readers.json; \
 	else echo "== $(SHARED)/data/kent not found: PDF reader benchmark skipped"; fi
+	@if [ -d $(SHARED)/data/kent ]; then \
+	  echo "== no-change sync over the Kent PDFs (first run ingests them into .bench/sync-store: minutes)"; \
+	  $(PY) bench/sync_noop.py $(SHARED)/data/kent --store .bench/sync-store --out .bench/sync_noop.json; \
+	else echo "== $(SHARED)/data/kent not found: sync benchmark skipped"; fi
 
 corpus-pdfs: $(STAMP)
 	$(PY) scripts/make_corpus_pdfs.py

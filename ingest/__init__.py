@@ -21,6 +21,9 @@ _FORMATS = {".txt": "txt", ".md": "md", ".html": "html", ".htm": "html", ".pdf":
 # documents we do not read; reported (not silently passed over) when met in a folder
 KNOWN_UNSUPPORTED: tuple[str, ...] = (".doc", ".docm", ".dot", ".dotx", ".rtf", ".odt", ".wpd", ".wps", ".pages")
 SYMLINK_OUTSIDE = "symlink outside the ingest folder"
+# Bump when a reader change alters the Document of an unchanged file: `minutes sync` then
+# re-reads (and re-extracts) every file ingested under an older reader version.
+READER_VERSION = "1"
 
 __all__ = ["SUPPORTED_SUFFIXES", "read", "iter_sources", "metadata_from_text", "load_manifest",
            "document_kind", "find_sections", "ReadLimits", "check_source", "SkippedPath"]

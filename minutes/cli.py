@@ -115,6 +115,160 @@ def _print_summary(summary: pipeline.IngestSummary) -> None:
             click.echo(f"  {outcome.status}: {outcome.path}: {outcome.cause}", err=True)
 
 
+@contextmanager
+def store_errors(ctx: click.Context, as_json: bool):
+    """A MinutesError ends the command with exit code 2 (usage or store error)."""
+    try:
+        yield
+    except MinutesError as exc:
+        if ctx.obj["debug"]:
+            raise
+        if as_json:
+            click.echo(json.dumps({"ok": False, "exit_code": 2, "error": str(exc)}, ensure_ascii=False))
+        click.echo(f"Error: {exc}", err=True)
+        ctx.exit(2)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@store_options
+@metadata_options
+@click.option("--prune", is_flag=True, help="Remove the records of files that have gone.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
+@click.option("--shard", metavar="i/N", help="Only the files whose sha256 falls in shard i of N.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+@click.pass_context
+def sync(ctx, paths, store, chroma_url, model, device, council, committee, meeting_date, manifest,
+         prune, dry_run, shard, as_json):
+    """Bring the store in line with PATHS: ingest new and changed files, skip unchanged ones.
+
+    Exit codes: 0 ok, 1 some files failed, 2 usage or store error (e.g. locked)."""
+    from . import sync as syncing
+    from .store import parse_shard
+
+    settings = resolve_settings(store, model, chroma_url, device)
+    overrides = _overrides(council, committee, meeting_date)
+    with store_errors(ctx, as_json):
+        shard_spec = parse_shard(shard)
+        show = not as_json and not dry_run and sys.stderr.isatty()
+        bar_box: dict = {}
+
+        def on_plan(plan):
+            if show:
+                bar_box["bar"] = click.progressbar(length=len(plan.entries), label="Syncing",
+                                                   file=sys.stderr, show_pos=True)
+                bar_box["bar"].__enter__()
+
+        def progress(_path):
+            if "bar" in bar_box:
+                bar_box["bar"].update(1)
+
+        try:
+            report = syncing.sync(paths, settings, prune=prune, dry_run=dry_run, shard=shard_spec,
+                                  overrides=overrides, csv=pipeline.load_manifest(manifest),
+                                  on_plan=on_plan, progress=progress)
+        finally:
+            if "bar" in bar_box:
+                bar_box["bar"].__exit__(None, None, None)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        _print_sync(report, prune)
+    ctx.exit(report.exit_code)
+
+
+def _print_sync(report, prune: bool) -> None:
+    plan = report.plan
+    counts = plan.counts()
+    head = "Plan" if report.dry_run else "Sync"
+    click.echo(f"{head}: " + ", ".join(f"{counts[k]} {k}" for k in
+                                       ("new", "changed", "reprocess", "unchanged", "gone", "unsupported")))
+    for e in plan.entries:
+        if e.action != "unchanged" or (report.dry_run and e.touched):
+            extra = f" ({e.reason})" if e.reason else ""
+            click.echo(f"  {e.action}: {e.given}{extra}")
+    for row in plan.gone:
+        verb = "gone" if report.dry_run or not prune else "pruned"
+        click.echo(f"  {verb}: {row.path}" + ("" if prune else " (kept; --prune removes its records)"))
+    if report.dry_run:
+        click.echo("Dry run: nothing written.")
+        return
+    if report.recovered:
+        click.echo(f"Recovered from an interrupted run: {json.dumps(report.recovered)}")
+    if report.took_over:
+        click.echo(f"Took over a lock left by {report.took_over}")
+    click.echo(f"Records: {report.records_added} added, {report.records_removed} removed, "
+               f"{report.embedded} embedded; {report.seconds:.1f} s")
+    for r in report.results:
+        if r.status in ("failed", "skipped-unsupported"):
+            click.echo(f"  {r.status}: {r.path}: {r.cause}", err=True)
+
+
+@main.command()
+@store_options
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_context
+def status(ctx, store, chroma_url, model, device, as_json):
+    """Documents, records by kind, committees, dates, versions and the last sync."""
+    from . import sync as syncing
+
+    settings = resolve_settings(store, model, chroma_url, device)
+    with store_errors(ctx, as_json):
+        data = syncing.status(settings)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    click.echo(f"Store: {data['store']}" + (f" (server {data['chroma_url']})" if data["chroma_url"] else ""))
+    click.echo(f"Model: {data['model']} (collection {data['collection']})")
+    click.echo(f"Documents: {data['documents']} ({data['sources']} source files), records: {data['records']}")
+    click.echo("Records by kind: " + (", ".join(f"{n} {k}" for k, n in data["records_by_kind"].items()) or "none"))
+    dr = data["date_range"]
+    click.echo(f"Meetings: {dr['min'] or '?'} to {dr['max'] or '?'}")
+    click.echo(f"Committees: {len(data['committees'])}")
+    for name, n in list(data["committees"].items())[:15]:
+        click.echo(f"  {name}: {n} documents")
+    cur = data["versions"]["current"]
+    click.echo(f"Versions: reader {cur['reader']}, rules {cur['rules']}; "
+               f"{data['stale_sources']} sources ingested under older versions")
+    last = data["last_sync"]
+    click.echo(f"Last sync: {last['at']} on {last.get('host')}, {last['seconds']} s, {last['counts']}" if last
+               else "Last sync: never")
+    if data["locked_by"]:
+        click.echo("Locked by: " + "; ".join(data["locked_by"]))
+    if data["pending_writes"]:
+        click.echo(f"Pending writes: {data['pending_writes']} (a running sync, or an interrupted one "
+                   "that the next sync or `minutes check --repair` recovers)")
+
+
+@main.command()
+@store_options
+@click.option("--repair", is_flag=True, help="Fix what is found (takes the store lock).")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_context
+def check(ctx, store, chroma_url, model, device, repair, as_json):
+    """Verify that Chroma, the keyword index and the manifest agree.
+
+    Exit codes: 0 consistent (or repaired), 1 problems found, 2 store error."""
+    from . import sync as syncing
+
+    settings = resolve_settings(store, model, chroma_url, device)
+    with store_errors(ctx, as_json):
+        result = syncing.check(settings, repair=repair)
+    final = result.get("after_repair", result)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        c = result["counts"]
+        click.echo(f"Sources {c['sources']}, documents {c['documents']}; records: manifest "
+                   f"{c['manifest_records']}, chroma {c['chroma_records']}, keyword index {c['keyword_records']}")
+        for name, (n, sample) in result["problems"].items():
+            click.echo(f"  {name}: {n} (e.g. {', '.join(map(str, sample[:3]))})")
+        if "repaired" in result:
+            click.echo(f"Repaired: {json.dumps(result['repaired'])}")
+        click.echo("OK: consistent" if final["ok"] else "NOT consistent" + ("" if repair else " (run with --repair)"))
+    ctx.exit(0 if final["ok"] else 1)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @metadata_options
@@ -343,6 +497,26 @@ def demo(ctx, store, chroma_url, model, device, fresh):
         finally:
             index.close()
     click.echo(f"Try your own: .venv/bin/minutes search \"your question\" --store {settings.store}")
+    click.echo(f"Or browse it: .venv/bin/minutes serve --store {settings.store}   then open http://127.0.0.1:8000")
+
+
+@main.command()
+@store_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.pass_context
+def serve(ctx, store, chroma_url, model, device, host, port):
+    """Serve the search page and JSON API (read-only) at http://HOST:PORT."""
+    import uvicorn
+
+    from .web import create_app
+
+    settings = resolve_settings(store, model, chroma_url, device)
+    with library_errors(ctx.obj["debug"]):
+        app = create_app(settings)
+    click.echo(f"Loading the model, then serving {settings.chroma_url or settings.store} at "
+               f"http://{host}:{port} (Ctrl+C stops)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 if __name__ == "__main__":

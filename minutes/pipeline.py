@@ -190,10 +190,22 @@ def _unsupported(path: Path) -> ReadError:
 
 
 # ---- store -----------------------------------------------------------------------------
-def open_index(settings: Settings):
+def open_index(settings: Settings, refresh: bool = True):
+    """The store's Index. With a Chroma server, this machine's keyword-index cache is first
+    brought up to date from the server's manifest (`minutes.sync.refresh_keyword_cache`)."""
     from minutes.search import Embedder, Index
 
-    return Index(settings, Embedder(settings.model, device=settings.device))
+    index = Index(settings, Embedder(settings.model, device=settings.device))
+    if settings.chroma_url and refresh:
+        from .store import open_store
+        from .sync import refresh_keyword_cache
+
+        handles = open_store(settings, index)
+        try:
+            refresh_keyword_cache(handles)
+        finally:
+            handles.manifest.close()
+    return index
 
 
 def ingest(
@@ -206,39 +218,30 @@ def ingest(
 ) -> IngestSummary:
     """Read, extract and index every file. A bad file is reported and the run goes on.
 
+    This is `minutes.sync.sync(..., force=True)`: every file is re-read (unchanged records
+    are not re-embedded), under the store lock, with the store's manifest kept up to date.
     A file's new records are stored before its stale ones are removed, so a failure
     mid-file leaves the previous version of that file searchable.
     """
-    from minutes.extract import extract
+    from .sync import sync
 
+    paths = list(paths)
     summary = IngestSummary()
-    files, unsupported = source_paths(paths)
-    for path in unsupported:
-        err = _unsupported(path)
-        summary.outcomes.append(FileOutcome(str(path), "skipped-unsupported", cause=err.cause))
-    own_index = index is None
-    index = index or open_index(settings)
-    try:
-        for path, result in read_documents(files, overrides, manifest):
-            if progress:
-                progress(str(path))
-            if isinstance(result, ReadError):
-                summary.outcomes.append(FileOutcome(str(path), "failed", cause=result.cause))
-                continue
-            try:
-                records = extract(result)
-                stale = set(index.ids_for_document(result.sha256)) - {r.id for r in records}
-                index.upsert(records)
-                if stale:
-                    index.delete_ids(sorted(stale))
-            except MinutesError as exc:
-                summary.outcomes.append(FileOutcome(str(path), "failed", cause=str(exc)))
-                continue
-            summary.outcomes.append(FileOutcome(str(path), "ingested", records=len(records)))
-            summary.records_by_kind.update(r.kind for r in records)
-    finally:
-        if own_index:
-            index.close()
+    present = [p for p in paths if os.path.exists(p)]
+    for path in paths:
+        if not os.path.exists(path):
+            summary.outcomes.append(FileOutcome(str(path), "skipped-unsupported",
+                                                cause=_unsupported(Path(path)).cause))
+    if not present:
+        return summary
+    report = sync(present, settings, overrides=overrides, csv=manifest, force=True,
+                  progress=progress, index=index)
+    for r in report.results:
+        if r.status in ("ingested", "copied", "unchanged"):
+            summary.outcomes.append(FileOutcome(r.path, "ingested", records=r.records))
+        elif r.status in ("failed", "skipped-unsupported"):
+            summary.outcomes.append(FileOutcome(r.path, r.status, cause=r.cause))
+    summary.records_by_kind = report.records_by_kind
     return summary
 
 

@@ -60,7 +60,7 @@ BM25_WEIGHTS = (1.0, 0.5, 0.3, 0.3)
 FUSION = "score"
 SEMANTIC_RAW = True
 # Report passages are context; questions, answers and decisions are what officers look for.
-PASSAGE_WEIGHT = 0.8
+PASSAGE_WEIGHT = 0.5
 RRF_WEIGHTS = {"semantic": 1.0, "keyword": 0.5}
 # Two questions are "the same question asked again" when their matters (lead-in stripped)
 # have embedding cosine >= this, they come from different documents and the same council.
@@ -251,8 +251,26 @@ def _metadata(record: Record, answers: Iterable[Record] = ()) -> dict[str, Any]:
     extra = thread_text(answers)
     if extra:  # a changed answer must re-embed its question
         derived["thread_sha"] = hashlib.sha256(extra.encode("utf-8")).hexdigest()[:16]
+    derived["embed_sha"] = embed_sha(record, answers)
     meta.update({k: v for k, v in derived.items() if v is not None})
     return meta
+
+
+def embed_sha(record: Record, answers: Iterable[Record] = ()) -> str:
+    """A short hash of exactly what is embedded for a record (and the recipe's version):
+    a stored record whose `embed_sha` matches is never re-embedded, only its metadata
+    rewritten (a rules bump that renames a rule, a moved source file)."""
+    text = f"{EMBED_TEXT_VERSION}\x00{embed_text(record, answers)}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _replacing(new: dict, old: Optional[dict]) -> dict:
+    """Metadata that replaces `old` in Chroma: update/upsert merge keys, None removes one."""
+    if not old:
+        return new
+    out = dict(new)
+    out.update({k: None for k in old if k not in new})
+    return out
 
 
 def _record(record_id: str, document: Optional[str], meta: Optional[dict]) -> Record:
@@ -293,6 +311,7 @@ class Index:
         self._collection = None
         self._db: Optional[sqlite3.Connection] = None
         self._max_batch: Optional[int] = None
+        self.last_upsert: dict[str, int] = {}
 
     def __repr__(self) -> str:
         return f"Index(store={str(self.store)!r}, collection={self.collection_name!r})"
@@ -375,6 +394,12 @@ class Index:
         return collection
 
     @property
+    def client(self):
+        """The Chroma client (opened with the collection): a server's, or the store's own."""
+        self.collection  # noqa: B018 - opens the client
+        return self._client
+
+    @property
     def max_batch_size(self) -> int:
         self.collection  # noqa: B018 - opens the client
         return max(1, self._max_batch or 1000)
@@ -454,10 +479,12 @@ class Index:
 
     # ----------------------------------------------------------------- writing
 
-    def upsert(self, records: Iterable[Record]) -> int:
+    def upsert(self, records: Iterable[Record], reuse: Iterable[str] = ()) -> int:
         """Store records (last one wins for a repeated id); returns how many were given.
 
         Records whose text and metadata are already stored unchanged are not re-embedded.
+        `reuse`: ids of stored records (a file's previous version) whose vectors are reused
+        for new records with the same embedded text (`embed_sha`).
         A question's thread text comes from the responses upserted with it (ingest upserts a
         whole document at once).
         """
@@ -471,8 +498,11 @@ class Index:
         col = self.collection
         batch = self.max_batch_size
 
-        # Skip records Chroma already holds unchanged (a re-ingest costs no embedding).
+        # Skip records Chroma already holds unchanged (a re-ingest costs no embedding); a
+        # record whose embedded text is unchanged (same `embed_sha`) gets its metadata only.
         changed: list[Record] = []
+        meta_only: list[Record] = []
+        stored: dict[str, dict] = {}
         for chunk in _chunks(items, batch):
             with self._chroma_op("read"):
                 got = col.get(ids=[r.id for r in chunk], include=["documents", "metadatas"])
@@ -483,13 +513,44 @@ class Index:
                 )
             }
             for r in chunk:
-                if have.get(r.id) != (r.text, _metadata(r, threads.get(r.id, ()))):
+                meta = _metadata(r, threads.get(r.id, ()))
+                old = have.get(r.id)
+                if old == (r.text, meta):
+                    continue
+                if old is not None:
+                    stored[r.id] = old[1] or {}
+                if old is not None and old[0] == r.text and (old[1] or {}).get("embed_sha") == meta["embed_sha"]:
+                    meta_only.append(r)
+                else:
                     changed.append(r)
 
+        for start in range(0, len(meta_only), batch):
+            chunk = meta_only[start : start + batch]
+            with self._chroma_op("write"):
+                col.update(
+                    ids=[r.id for r in chunk],
+                    metadatas=[_replacing(_metadata(r, threads.get(r.id, ())), stored.get(r.id))
+                               for r in chunk],
+                )
         if changed:
-            vectors = self.embedder.encode(
-                [embed_text(r, threads.get(r.id, ())) for r in changed]
-            )
+            known: dict[str, Any] = {}
+            reuse = [i for i in dict.fromkeys(reuse) if i not in unique]
+            for chunk in _chunks(reuse, batch):
+                with self._chroma_op("read"):
+                    got = col.get(ids=chunk, include=["embeddings", "metadatas"])
+                for vec, meta in zip(got["embeddings"] if got["embeddings"] is not None else [],
+                                     got["metadatas"] or []):
+                    if meta and meta.get("embed_sha"):
+                        known[meta["embed_sha"]] = list(vec)
+            shas = [_metadata(r, threads.get(r.id, ()))["embed_sha"] for r in changed]
+            todo = [i for i, sha in enumerate(shas) if sha not in known]
+            fresh = self.embedder.encode(
+                [embed_text(changed[i], threads.get(changed[i].id, ())) for i in todo]
+            ) if todo else []
+            vectors = [known.get(sha) for sha in shas]
+            for i, v in zip(todo, fresh):
+                vectors[i] = v
+            reused = len(changed) - len(todo)
             for start in range(0, len(changed), batch):
                 chunk = changed[start : start + batch]
                 with self._chroma_op("write"):
@@ -497,8 +558,13 @@ class Index:
                         ids=[r.id for r in chunk],
                         embeddings=vectors[start : start + batch],
                         documents=[r.text for r in chunk],
-                        metadatas=[_metadata(r, threads.get(r.id, ())) for r in chunk],
+                        metadatas=[_replacing(_metadata(r, threads.get(r.id, ())), stored.get(r.id))
+                                   for r in chunk],
                     )
+        reused = reused if changed else 0
+        self.last_upsert = {"embedded": len(changed) - reused, "vectors_reused": reused,
+                            "metadata_only": len(meta_only),
+                            "unchanged": len(items) - len(changed) - len(meta_only)}
         # The keyword index is cheap to write: always rewrite it so it heals if it was lost.
         self._lexical_write(items, threads)
         return len(items)
@@ -612,6 +678,120 @@ class Index:
     def delete_document(self, sha256: str) -> int:
         """Remove every record of a document; returns how many were removed."""
         return self.delete_ids(self.ids_for_document(sha256))
+
+    # ----------------------------------------------------------------- consistency
+
+    def all_ids(self) -> set[str]:
+        """Every record id in the Chroma collection (no documents or vectors fetched)."""
+        col = self.collection
+        page = min(5000, self.max_batch_size)
+        out: set[str] = set()
+        offset = 0
+        while True:
+            with self._chroma_op("read"):
+                got = col.get(limit=page, offset=offset, include=[])
+            out.update(got["ids"])
+            if len(got["ids"]) < page:
+                return out
+            offset += page
+
+    def chroma_documents(self) -> dict[str, Optional[str]]:
+        """Record id -> its document_sha256, for every record in Chroma."""
+        col = self.collection
+        page = min(2000, self.max_batch_size)
+        out: dict[str, Optional[str]] = {}
+        offset = 0
+        while True:
+            with self._chroma_op("read"):
+                got = col.get(limit=page, offset=offset, include=["metadatas"])
+            for rid, meta in zip(got["ids"], got["metadatas"] or []):
+                out[rid] = (meta or {}).get("document_sha256")
+            if len(got["ids"]) < page:
+                return out
+            offset += page
+
+    def lexical_documents(self) -> dict[str, Optional[str]]:
+        """Record id -> its document_sha256, for every row of the keyword index."""
+        with self._sql_op("read"):
+            return dict(self.db.execute(f"SELECT id, document_sha256 FROM {self._table}_docs").fetchall())
+
+    def present_ids(self, ids: Iterable[str]) -> tuple[set[str], set[str]]:
+        """(ids found in Chroma, ids found in the keyword index) among `ids`."""
+        ids = list(dict.fromkeys(ids))
+        in_chroma: set[str] = set()
+        in_lex: set[str] = set()
+        if not ids:
+            return in_chroma, in_lex
+        col = self.collection
+        for chunk in _chunks(ids, self.max_batch_size):
+            with self._chroma_op("read"):
+                in_chroma.update(col.get(ids=chunk, include=[])["ids"])
+        with self._sql_op("read"):
+            for chunk in _chunks(ids, 500):
+                marks = ",".join("?" * len(chunk))
+                in_lex.update(r[0] for r in self.db.execute(
+                    f"SELECT id FROM {self._table}_docs WHERE id IN ({marks})", chunk))
+        return in_chroma, in_lex
+
+    def delete_lexical(self, ids: Iterable[str]) -> None:
+        """Remove rows from the keyword index only (a server-mode cache)."""
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return
+        db = self.db
+        with self._sql_op("delete"):
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for chunk in _chunks(ids, 500):
+                    marks = ",".join("?" * len(chunk))
+                    db.execute(f"DELETE FROM {self._table}_docs WHERE id IN ({marks})", chunk)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def write_lexical(self, records: list[Record]) -> None:
+        """(Re)write keyword-index rows for records (a whole document at a time)."""
+        if records:
+            self._lexical_write(records)
+
+    def records_of_documents(self, shas: Iterable[str]) -> list[Record]:
+        """Every record Chroma holds for these document sha256s."""
+        out: list[Record] = []
+        col = self.collection
+        for chunk in _chunks(list(dict.fromkeys(shas)), 100):
+            where = {"document_sha256": chunk[0]} if len(chunk) == 1 else {"document_sha256": {"$in": chunk}}
+            with self._chroma_op("read"):
+                got = col.get(where=where, include=["documents", "metadatas"])
+            out.extend(_record(rid, d, m) for rid, d, m in
+                       zip(got["ids"], got["documents"], got["metadatas"]))
+        return out
+
+    def cache_state(self) -> dict[str, str]:
+        """Server mode: document sha256 -> the manifest stamp the keyword cache reflects."""
+        with self._sql_op("read"):
+            self.db.execute(f"CREATE TABLE IF NOT EXISTS {self._table}_cache "
+                            "(sha256 TEXT PRIMARY KEY, stamp TEXT NOT NULL)")
+            return dict(self.db.execute(f"SELECT sha256, stamp FROM {self._table}_cache").fetchall())
+
+    def set_cache_state(self, stamps: dict[str, Optional[str]]) -> None:
+        """Record (or with a None stamp, forget) what the keyword cache reflects."""
+        if not stamps:
+            return
+        self.cache_state()  # creates the table
+        with self._sql_op("write"):
+            db = self.db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for sha, stamp in stamps.items():
+                    if stamp is None:
+                        db.execute(f"DELETE FROM {self._table}_cache WHERE sha256 = ?", (sha,))
+                    else:
+                        db.execute(f"INSERT OR REPLACE INTO {self._table}_cache VALUES (?, ?)", (sha, stamp))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
 
     # ----------------------------------------------------------------- reading
 

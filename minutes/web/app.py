@@ -1,0 +1,410 @@
+"""The web app: server-rendered pages (Jinja2, autoescaped) and a JSON API under /api/.
+
+One `Index` per process, opened on first need and kept (the embedding model stays loaded).
+Every call into the store runs on one dedicated worker thread: the keyword index's SQLite
+connection belongs to the thread that opened it, and one reader at a time is plenty for a
+committee officer's search page. Nothing here writes to the store.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+
+from minutes import pipeline
+from minutes.config import Settings
+from minutes.errors import MinutesError
+from minutes.model import RECORD_KINDS, Hit, Record
+
+HERE = Path(__file__).resolve().parent
+RECORD_ID = re.compile(r"^[a-z]-[0-9a-f]{16}$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+MODES = ("hybrid", "semantic", "keyword")
+KIND_LABELS = {"question": "Question", "response": "Answer", "recommendation": "Recommendation",
+               "passage": "Report passage"}
+# HTML pages load nothing but our own stylesheet and run no script at all.
+PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+            "base-uri 'none'; frame-ancestors 'none'")
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "html": "text/html; charset=utf-8",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+class NotFound(Exception):
+    """A page or API object that does not exist (404)."""
+
+
+class Backend:
+    """The store, read on one worker thread; `await backend.run(fn, ...)` from handlers."""
+
+    def __init__(self, settings: Settings, index=None):
+        self.settings = settings
+        self._index = index
+        if index is not None:
+            # an Index opened elsewhere: its SQLite connection belongs to the caller's thread
+            # (this one); closed here, it reopens on the worker thread when first used
+            index.close()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minutes-store")
+
+    async def run(self, fn: Callable, *args, **kwargs):
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, lambda: fn(*args, **kwargs))
+
+    def call(self, fn: Callable, *args, **kwargs):
+        """Run `fn` on the store thread and wait for it (for code outside the event loop)."""
+        return self._pool.submit(fn, *args, **kwargs).result()
+
+    # everything below runs on the worker thread ---------------------------------------
+    def present(self) -> bool:
+        """Is there a store to read? A missing local store is never created."""
+        if self.settings.chroma_url:
+            return True
+        store = Path(self.settings.store)
+        return (store / "chroma").is_dir() or (store / "lexical.sqlite").is_file()
+
+    @property
+    def index(self):
+        if self._index is None:
+            self._index = pipeline.open_index(self.settings)
+        return self._index
+
+    def warm(self) -> None:
+        if self.present():
+            self.index.embedder.encode(["warm up"])
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()  # the keyword index's connection; the model stays with the Index
+
+    def shutdown(self) -> None:
+        try:
+            self._pool.submit(self.close).result(timeout=10)
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            pass
+        self._pool.shutdown(wait=False)
+
+    def facets(self) -> dict:
+        if not self.present():
+            return empty_facets()
+        return self.index.facets()
+
+    def search(self, q: str, k: int, filters: dict) -> list[Hit]:
+        if not self.present() or not q.strip():
+            return []
+        return pipeline.search(q, self.settings, k=k, index=self.index, **filters)
+
+    def similar(self, record_id: str, scope_all: bool, k: int = 10):
+        record = self.get(record_id)
+        filters = {}
+        if record.council and not scope_all:
+            filters["council"] = record.council
+        hits = pipeline.similar(record.text, self.settings, k=3 * k, index=self.index, **filters)
+        # other meetings only: the same document's questions are not "asked before"
+        hits = [h for h in hits if h.record.id != record.id
+                and h.record.document_sha256 != record.document_sha256][:k]
+        return record, hits
+
+    def get(self, record_id: str) -> Record:
+        if not RECORD_ID.match(record_id) or not self.present():
+            raise NotFound(f"no record {record_id}")
+        found = self.index.get([record_id])
+        if not found:
+            raise NotFound(f"no record {record_id}")
+        return found[0]
+
+    def show(self, record_id: str):
+        record = self.get(record_id)
+        rc = pipeline.show(record.id, self.settings, index=self.index)
+        siblings = self.meeting_records(record.document_sha256) if record.document_sha256 else [record]
+        at = next((i for i, r in enumerate(siblings) if r.id == record.id), 0)
+        before = siblings[max(0, at - 2):at]
+        after = siblings[at + 1:at + 3]
+        return rc, before, after
+
+    def meeting_records(self, sha: str) -> list[Record]:
+        if not SHA256.match(sha or "") or not self.present():
+            raise NotFound("no such document")
+        records = [r for r in self.index.records(document=sha) if r.document_sha256 == sha]
+        if not records:
+            raise NotFound("no such document")
+        records.sort(key=lambda r: (r.start, r.end, r.id))
+        return records
+
+    def status(self) -> dict:
+        from minutes import sync as syncing
+
+        data = syncing.status(self.settings) if self.present() else None
+        return {"status": data, "facets": self.facets(), "store_present": self.present()}
+
+    def source_file(self, sha: str) -> tuple[Path, str]:
+        """(path, format) of an ingested source with this sha256, looked up in the store's
+        manifest (else its records); the bytes on disk must still be the ingested ones."""
+        if not SHA256.match(sha or "") or not self.present():
+            raise NotFound("no such source")
+        from minutes.store import file_sha256, open_store
+
+        candidates: list[tuple[str, str, Optional[tuple[int, int]]]] = []
+        handles = open_store(self.settings, self._index)
+        try:
+            for row in handles.manifest.rows().values():
+                if row.sha256 == sha:
+                    candidates.append((row.path, row.format, (row.size, row.mtime_ns)))
+        finally:
+            handles.manifest.close()
+        if not candidates:
+            for record in self.index.records(document=sha):
+                if record.document_sha256 == sha and record.source:
+                    fmt = Path(record.source).suffix.lower().lstrip(".") or "txt"
+                    candidates.append((record.source, fmt, None))
+                    break
+        for raw, fmt, stamp in candidates:
+            path = Path(raw)
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            if not path.is_file():
+                continue
+            same = stamp is not None and (st.st_size, st.st_mtime_ns) == stamp
+            if same or file_sha256(str(path)) == sha:
+                return path, fmt
+        raise NotFound("the source file is no longer where it was ingested, or has changed")
+
+
+def empty_facets() -> dict:
+    return {"records": 0, "documents": 0, "undated_documents": 0,
+            "date_range": {"min": None, "max": None}, "kinds": {}, "councils": [], "committees": []}
+
+
+def meeting_label(r: Record) -> str:
+    return (" · ".join(x for x in (r.council, r.committee, r.meeting_date) if x)
+            or r.title or f"{source_name(r.source)} (meeting unknown)")
+
+
+def source_name(source: Optional[str]) -> str:
+    return re.split(r"[/\\]", str(source or "").rstrip("/\\"))[-1] or "source"
+
+
+def source_href(r: Record) -> Optional[str]:
+    if not r.document_sha256:
+        return None
+    return f"/source/{r.document_sha256}#page={int(r.page or 1)}"
+
+
+def meeting_items(records: list[Record]) -> list[dict]:
+    """Agenda items in document order, each a list of entries: a question with its answers,
+    a lone answer, a recommendation or a passage."""
+    by_question = {r.id: {"record": r, "responses": []} for r in records if r.kind == "question"}
+    items: list[dict] = []
+    current: Optional[dict] = None
+    for r in records:
+        name = r.agenda_item or "(no agenda item)"
+        if current is None or current["title"] != name:
+            current = {"title": name, "entries": []}
+            items.append(current)
+        if r.kind == "question":
+            current["entries"].append(by_question[r.id])
+        elif r.kind == "response" and r.in_reply_to in by_question:
+            by_question[r.in_reply_to]["responses"].append(r)
+        else:
+            current["entries"].append({"record": r, "responses": []})
+    return items
+
+
+def _clean(value: Optional[str]) -> Optional[str]:
+    value = (value or "").strip()
+    return value or None
+
+
+def create_app(settings: Settings, *, index=None) -> FastAPI:
+    """The app for the store in `settings`. `index`: an open `Index` to reuse (tests)."""
+    backend = Backend(settings, index)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        try:
+            await backend.run(backend.warm)
+        except MinutesError:
+            pass  # pages report store errors as they come
+        yield
+        backend.shutdown()
+
+    app = FastAPI(title="minutes", version="0.1.0", lifespan=lifespan,
+                  description="What council committees asked, answered and agreed: "
+                              "search, records in context, meetings. Read-only.")
+    app.state.backend = backend
+    env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=True,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(kind_labels=KIND_LABELS, meeting_label=meeting_label,
+                       source_name=source_name, source_href=source_href, store=str(settings.store),
+                       chroma_url=settings.chroma_url)
+    templates = Jinja2Templates(env=env)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        resp = templates.TemplateResponse(request, name, context, status_code=status_code)
+        resp.headers["Content-Security-Policy"] = PAGE_CSP
+        return resp
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next):
+        resp = await call_next(request)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "no-referrer")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        return resp
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": str(exc)}, status_code=404)
+        return page(request, "error.html", 404, title="Not found", message=str(exc))
+
+    @app.exception_handler(MinutesError)
+    async def store_error(request: Request, exc: MinutesError):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+        return page(request, "error.html", 400, title="Something went wrong", message=str(exc))
+
+    def filters_of(kind: list[str], committee: str, council: str, since: str, until: str,
+                   mode: str) -> dict:
+        kinds = [k for k in kind if k in RECORD_KINDS] or None
+        if mode not in MODES:
+            raise MinutesError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
+        return dict(kinds=kinds, committee=_clean(committee), council=_clean(council),
+                    since=_clean(since), until=_clean(until), mode=mode)
+
+    # ------------------------------------------------------------------ pages
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def search_page(request: Request, q: str = "", kind: list[str] = Query(default=[]),
+                          committee: str = "", council: str = "", since: str = "", until: str = "",
+                          mode: str = "hybrid", k: int = Query(default=20, ge=1, le=100)):
+        facets = await backend.run(backend.facets)
+        error = None
+        hits: list[Hit] = []
+        try:
+            filters = filters_of(kind, committee, council, since, until, mode)
+            hits = await backend.run(backend.search, q, k, filters)
+        except MinutesError as exc:
+            error = str(exc)
+        form = {"q": q, "kind": [x for x in kind if x in RECORD_KINDS], "committee": committee,
+                "council": council, "since": since, "until": until, "mode": mode, "k": k}
+        return page(request, "search.html", 400 if error else 200, title=q or "Search", facets=facets,
+                    hits=hits, form=form, error=error, kinds=RECORD_KINDS, modes=MODES,
+                    filtered=any((form["kind"], committee, council, since, until)))
+
+    @app.get("/record/{record_id}", response_class=HTMLResponse, include_in_schema=False)
+    async def record_page(request: Request, record_id: str):
+        rc, before, after = await backend.run(backend.show, record_id)
+        a, b = rc.span
+        parts = (rc.context[:a], rc.context[a:b], rc.context[b:])
+        return page(request, "record.html", title=f"{KIND_LABELS.get(rc.record.kind, 'Record')}: "
+                    f"{meeting_label(rc.record)}", rc=rc, r=rc.record, parts=parts,
+                    before=before, after=after)
+
+    @app.get("/asked-before/{record_id}", response_class=HTMLResponse, include_in_schema=False)
+    async def asked_before_page(request: Request, record_id: str, scope: str = "council"):
+        record, hits = await backend.run(backend.similar, record_id, scope == "all")
+        for h in hits:
+            h.rank = 0  # listed by meeting below, not as one ranking
+        mine = record.meeting_date
+        earlier = [h for h in hits if mine and h.record.meeting_date and h.record.meeting_date < mine]
+        later = [h for h in hits if mine and h.record.meeting_date and h.record.meeting_date > mine]
+        placed = {h.record.id for h in earlier + later}
+        other = [h for h in hits if h.record.id not in placed]
+        return page(request, "similar.html", title="Asked before", r=record, earlier=earlier,
+                    later=later, other=other, scope_all=scope == "all")
+
+    @app.get("/meeting/{sha256}", response_class=HTMLResponse, include_in_schema=False)
+    async def meeting_page(request: Request, sha256: str):
+        records = await backend.run(backend.meeting_records, sha256)
+        first = records[0]
+        counts = {k: sum(1 for r in records if r.kind == k) for k in RECORD_KINDS}
+        return page(request, "meeting.html", title=first.title or meeting_label(first), first=first,
+                    items=meeting_items(records), counts=counts, sha256=sha256)
+
+    @app.get("/source/{sha256}", include_in_schema=False)
+    async def source(sha256: str):
+        path, fmt = await backend.run(backend.source_file, sha256)
+        media = MEDIA_TYPES.get(fmt, "text/plain")
+        if media == "text/plain":
+            try:
+                path.read_bytes().decode("utf-8")
+                media = "text/plain; charset=utf-8"
+            except (UnicodeDecodeError, OSError):
+                pass
+        disposition = "attachment" if fmt == "docx" else "inline"
+        resp = FileResponse(path, media_type=media, filename=path.name, content_disposition_type=disposition)
+        # an ingested HTML file is shown, never run: no script, no same-origin access
+        resp.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+        return resp
+
+    @app.get("/status", response_class=HTMLResponse, include_in_schema=False)
+    async def status_page(request: Request):
+        data = await backend.run(backend.status)
+        return page(request, "status.html", title="Status", **data)
+
+    # ------------------------------------------------------------------ API
+
+    @app.get("/api/search", tags=["api"], summary="Search: hits as `minutes search --json`")
+    async def api_search(q: str, kind: list[str] = Query(default=[]), committee: str = "",
+                         council: str = "", since: str = "", until: str = "", mode: str = "hybrid",
+                         k: int = Query(default=10, ge=1, le=100)) -> dict:
+        filters = filters_of(kind, committee, council, since, until, mode)
+        hits = await backend.run(backend.search, q, k, filters)
+        out: dict = {"query": q, "filters": {n: v for n, v in filters.items() if v}, "count": len(hits),
+                     "hits": [h.to_dict() for h in hits]}
+        if not await backend.run(backend.present):
+            out["message"] = empty_message(settings)
+        return out
+
+    @app.get("/api/similar/{record_id}", tags=["api"], summary="Questions asked before on the same matter")
+    async def api_similar(record_id: str, scope: str = "council", k: int = Query(default=10, ge=1, le=50)) -> dict:
+        record, hits = await backend.run(backend.similar, record_id, scope == "all", k)
+        return {"record": record.to_dict(), "hits": [h.to_dict() for h in hits]}
+
+    @app.get("/api/record/{record_id}", tags=["api"], summary="A record in context, as `minutes show --json`")
+    async def api_record(record_id: str) -> dict:
+        rc, _, _ = await backend.run(backend.show, record_id)
+        return rc.to_dict()
+
+    @app.get("/api/meeting/{sha256}", tags=["api"], summary="Every record of one document, in order")
+    async def api_meeting(sha256: str) -> dict:
+        records = await backend.run(backend.meeting_records, sha256)
+        first = records[0]
+        return {"document_sha256": sha256, "title": first.title, "council": first.council,
+                "committee": first.committee, "meeting_date": first.meeting_date,
+                "source": first.source, "records": [r.to_dict() for r in records]}
+
+    @app.get("/api/facets", tags=["api"], summary="What the store holds, as `minutes facets --json`")
+    async def api_facets() -> dict:
+        return await backend.run(backend.facets)
+
+    @app.get("/api/status", tags=["api"], summary="The manifest's status, as `minutes status --json`")
+    async def api_status() -> dict:
+        data = await backend.run(backend.status)
+        if data["status"] is None:
+            return {"store": str(settings.store), "documents": 0, "records": 0,
+                    "message": empty_message(settings)}
+        return data["status"]
+
+    return app
+
+
+def empty_message(settings: Settings) -> str:
+    return f"The store {settings.store} is empty: run `minutes ingest PATH --store {settings.store}`."
+
+
+__all__ = ["create_app", "Backend", "NotFound"]
