@@ -519,5 +519,77 @@ def serve(ctx, store, chroma_url, model, device, host, port):
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
+# ---- researchers: export, stats, report (thin layers over minutes.api.Store) ----------
+def _filters(kinds, committee, council, since, until, speaker, document) -> dict:
+    return dict(kinds=list(kinds) or None, committee=committee, council=council, since=since,
+                until=until, speaker=speaker, document=document)
+
+
+@main.command("export")
+@store_options
+@click.option("--format", "fmt", type=click.Choice(("csv", "jsonl", "parquet")),
+              help="Output format (default: from -o's suffix, else csv). Parquet needs pyarrow.")
+@click.option("-o", "--output", default="-", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Output file (default: stdout; Parquet needs a file).")
+@click.option("--pairs", is_flag=True, help="One row per question-answer pair (unanswered: empty answer).")
+@click.option("--meetings", is_flag=True, help="One row per document (meeting), with counts by kind.")
+@click.option("--bom", is_flag=True, help="CSV as UTF-8 with a byte-order mark (for Excel).")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS), help="Only these kinds.")
+@filter_options
+@click.pass_context
+def export_(ctx, store, chroma_url, model, device, fmt, output, pairs, meetings, bom, kinds,
+            committee, council, since, until, speaker, document):
+    """Write the store's records (or --pairs, or --meetings) as CSV, JSON Lines or Parquet."""
+    from .api import Store
+
+    if pairs and meetings:
+        raise click.UsageError("give --pairs or --meetings, not both")
+    settings = resolve_settings(store, model, chroma_url, device)
+    filters = _filters(kinds, committee, council, since, until, speaker, document)
+    with library_errors(ctx.obj["debug"]), Store.from_settings(settings) as st:
+        n = st.export(None if output == "-" else output, fmt, pairs=pairs, meetings=meetings,
+                      bom=bom, **filters)
+    if output != "-":
+        what = "pairs" if pairs else "meetings" if meetings else "records"
+        click.echo(f"Wrote {n} rows ({what}) to {output}", err=True)
+
+
+@main.command()
+@store_options
+@click.option("--by", type=click.Choice(("committee", "council", "year", "kind")), default="committee",
+              show_default=True, help="Count per committee, council, year of meeting, or kind.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS), help="Only these kinds.")
+@filter_options
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.pass_context
+def stats(ctx, store, chroma_url, model, device, by, kinds, committee, council, since, until,
+          speaker, document, as_json):
+    """Record counts (by kind) and documents per committee, council, year or kind."""
+    from .api import Store
+    from .report import format_stats
+
+    settings = resolve_settings(store, model, chroma_url, device)
+    filters = _filters(kinds, committee, council, since, until, speaker, document)
+    with library_errors(ctx.obj["debug"]), Store.from_settings(settings) as st:
+        data = st.stats(by=by, **filters)
+    click.echo(json.dumps(data, ensure_ascii=False) if as_json else format_stats(data))
+
+
+@main.command()
+@store_options
+@click.option("-o", "--output", default="report.html", show_default=True,
+              type=click.Path(dir_okay=False), help="The HTML file to write.")
+@click.option("--title", help="The report's title.")
+@click.pass_context
+def report(ctx, store, chroma_url, model, device, output, title):
+    """Write a self-contained HTML summary of the store (needs matplotlib: minutes[report])."""
+    from .api import Store
+
+    settings = resolve_settings(store, model, chroma_url, device)
+    with library_errors(ctx.obj["debug"]), Store.from_settings(settings) as st:
+        path = st.report(output, title=title)
+    click.echo(f"Wrote {path}", err=True)
+
+
 if __name__ == "__main__":
     main()

@@ -41,7 +41,7 @@ def cache_key(files: list[Path], manifest: Path | None, model: str) -> str:
     """Inputs (path, size, mtime), the manifest, ingest/extract code and the index recipe."""
     from minutes.search import index as index_module
 
-    h = hashlib.sha256()
+    h = hashlib.sha256(b"documents-win-over-identical-distractors")
     for f in files:
         st = f.stat()
         h.update(f"{f}\x1f{st.st_size}\x1f{st.st_mtime_ns}\n".encode())
@@ -128,8 +128,11 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(store)  # a half-built cache
         todo = files
         if args.distractors and not args.store:
-            # distractors are cached on their own, then copied under the documents
-            extra = _files(args.distractors)
+            # distractors are cached on their own, then copied under the documents; a
+            # "distractor" with the same bytes as a document is that document, not a distractor
+            # (the store keeps one copy, named after the first path it saw)
+            mine = {hashlib.sha256(p.read_bytes()).hexdigest() for p in _files(args.docs)}
+            extra = [p for p in _files(args.distractors) if hashlib.sha256(p.read_bytes()).hexdigest() not in mine]
             base = cache / f"distractors-{cache_key(extra, None, model)}"
             if not (base / "eval-ingest.json").exists():
                 if base.exists():
