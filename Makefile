@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE = 1
 export TRANSFORMERS_OFFLINE = 1
 export ANONYMIZED_TELEMETRY = False
 
-.PHONY: install test demo eval bench clean corpus-pdfs browser
+.PHONY: install test demo eval bench bench-pdf clean corpus-pdfs browser
 
 install: $(STAMP)
 
@@ -58,18 +58,19 @@ eval: $(STAMP)
 	    --distractors $(SHARED)/data/kent --label corpus-kent; \
 	fi
 
-# Speed is measured here, never in tests. Extraction runs pinned to one core.
+# Speed is measured here, never in tests: bench/run.py runs ingest, embedding floor, no-change
+# sync, query latency and the hand-built baseline one after another and writes
+# .bench/report.json. BENCH_DEVICE=cuda on a GPU machine; BENCH_LIMIT=N for a quick run;
+# MINUTES_EMBED_BACKEND=torch|onnx|int8. `make bench-pdf` compares the PDF engines.
+BENCH_DEVICE ?=
+BENCH_LIMIT ?=
 bench: $(STAMP)
 	@mkdir -p .bench
-	$(if $(shell command -v taskset),taskset -c 0) $(PY) bench/extraction.py \
-	  $(wildcard $(SHARED)/data/kent) $(wildcard $(SHARED)/data/real) corpus --out .bench/extraction.json
-	$(PY) bench/query_latency.py --sizes 10000 100000 --out .bench/query_latency.json
-	@if [ -d $(SHARED)/data/kent ]; then $(PY) bench/pdf_readers.py $(SHARED)/data/kent --out .bench/pdf_readers.json; \
-	else echo "== $(SHARED)/data/kent not found: PDF reader benchmark skipped"; fi
-	@if [ -d $(SHARED)/data/kent ]; then \
-	  echo "== no-change sync over the Kent PDFs (first run ingests them into .bench/sync-store: minutes)"; \
-	  $(PY) bench/sync_noop.py $(SHARED)/data/kent --store .bench/sync-store --out .bench/sync_noop.json; \
-	else echo "== $(SHARED)/data/kent not found: sync benchmark skipped"; fi
+	$(PY) bench/run.py --data $(SHARED)/data/kent $(if $(BENCH_DEVICE),--device $(BENCH_DEVICE)) \
+	  $(if $(BENCH_LIMIT),--limit $(BENCH_LIMIT))
+
+bench-pdf: $(STAMP)
+	$(PY) bench/pdf_readers.py $(SHARED)/data/kent --out .bench/pdf_readers.json
 
 corpus-pdfs: $(STAMP)
 	$(PY) scripts/make_corpus_pdfs.py

@@ -129,6 +129,10 @@ class SyncReport:
     recovered: dict = field(default_factory=dict)
     took_over: Optional[str] = None
     seconds: float = 0.0
+    # Where an ingest's time went: read_s / extract_s are summed over the worker processes
+    # (they overlap with the rest), embed_s is the encoding, store_s the writes (Chroma, the
+    # keyword index, the manifest), wait_s this process waiting for the readers.
+    timings: Counter = field(default_factory=Counter)
 
     @property
     def failed(self) -> list[FileResult]:
@@ -494,12 +498,12 @@ def sync(
             handles.manifest.close()
 
 
+EMBED_BATCH = 2048  # records embedded together: one large, length-sorted encode per batch
+READ_AHEAD = 64  # documents read and extracted ahead of the embedding
+
+
 def _execute(the_plan: Plan, handles: StoreHandles, lock: StoreLock, rows: dict[str, Row],
              report: SyncReport, *, overrides, csv, prune: bool, progress) -> None:
-    from minutes.extract import extract
-
-    from .pipeline import read_documents
-
     writer = Writer(handles, lock, rows, report)
     for path, cause in the_plan.unsupported:
         report.results.append(FileResult(path, "skipped-unsupported", cause=cause))
@@ -517,35 +521,168 @@ def _execute(the_plan: Plan, handles: StoreHandles, lock: StoreLock, rows: dict[
                 progress(entry.given)
         else:
             todo.append(entry)
-    done_sha: dict[str, str] = {}  # sha256 -> path committed in this run
+    if todo:
+        _ingest(todo, writer, report, overrides=overrides, csv=csv, progress=progress)
+    if prune:
+        for row in the_plan.gone:
+            writer.prune(row)
+            report.results.append(FileResult(row.path, "pruned", len(row.record_ids)))
+
+
+def _read_and_extract(path: str, override, limits):
+    """Worker process: read one file and extract its records.
+
+    Returns (Document, records, extraction error or None, read seconds, extract seconds), or
+    the ReadError. Extraction runs here so that it overlaps with the parent's embedding."""
+    from .pipeline import _read_one
+
+    start = time.perf_counter()
+    document = _read_one(path, override, limits)
+    read_s = time.perf_counter() - start
+    if isinstance(document, ReadError):
+        return document
+    from minutes.extract import extract
+
+    start = time.perf_counter()
+    try:
+        records, error = extract(document), None
+    except MinutesError as exc:
+        records, error = [], str(exc)
+    return document, records, error, read_s, time.perf_counter() - start
+
+
+def _ingest(todo: list[Entry], writer: Writer, report: SyncReport, *, overrides, csv, progress) -> None:
+    """Read and extract `todo` in worker processes (a producer thread keeps them busy, up to
+    READ_AHEAD documents ahead) while this process embeds batches of up to EMBED_BATCH
+    records in one encode and commits each file in plan order (the write-ahead order per
+    file is unchanged)."""
+    import queue
+    import threading
+
+    from .pipeline import read_documents
+
+    timings = report.timings
     by_given = {e.given: e for e in todo}
-    for path, result in read_documents([Path(e.given) for e in todo], overrides, csv):
+    done_sha: dict[str, str] = {}  # sha256 -> path committed in this run
+    rows = writer.rows
+    q: "queue.Queue" = queue.Queue(maxsize=READ_AHEAD)
+    stop = threading.Event()
+    END = object()
+
+    def produce() -> None:
+        gen = read_documents([Path(e.given) for e in todo], overrides, csv, reader=_read_and_extract)
+        try:
+            for item in gen:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    break
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            q.put((None, exc))
+        finally:
+            gen.close()  # stops the workers
+            q.put(END)
+
+    producer = threading.Thread(target=produce, name="minutes-readers", daemon=True)
+    producer.start()
+    finished = False
+    try:
+        warm = getattr(getattr(writer.index, "embedder", None), "warm", None)
+        if warm is not None:  # load the model while the readers read the first files
+            start = time.perf_counter()
+            warm()
+            timings["load_model_s"] += time.perf_counter() - start
+        while not finished:
+            batch: list = []
+            size = 0
+            start = time.perf_counter()
+            item = q.get()  # wait for at least one document
+            timings["wait_s"] += time.perf_counter() - start
+            while True:
+                if item is END:
+                    finished = True
+                    break
+                if item[0] is None:
+                    raise item[1]
+                batch.append(item)
+                result = item[1]
+                if isinstance(result, tuple):
+                    size += len(result[1])
+                if size >= EMBED_BATCH:
+                    break
+                try:
+                    item = q.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                _commit_batch(batch, by_given, writer, report, done_sha, rows, progress)
+    finally:
+        stop.set()
+        while producer.is_alive():
+            try:
+                q.get(timeout=0.2)
+            except queue.Empty:
+                pass
+        producer.join()
+
+
+def _commit_batch(batch, by_given, writer: Writer, report: SyncReport, done_sha, rows, progress) -> None:
+    timings = report.timings
+    ready = []
+    for path, result in batch:
         entry = by_given[str(path)]
-        if progress:
-            progress(entry.given)
         if isinstance(result, ReadError):
+            if progress:
+                progress(entry.given)
             report.results.append(FileResult(entry.given, "failed", cause=result.cause))
             continue
-        if result.sha256 != entry.sha256:  # rewritten while we planned: trust what was read
-            entry.sha256 = result.sha256
-        src = done_sha.get(result.sha256)
+        document, records, error, read_s, extract_s = result
+        timings["read_s"] += read_s
+        timings["extract_s"] += extract_s
+        timings["pages"] += len(getattr(document, "pages", ()) or ())
+        ready.append((entry, document, records, error))
+    groups = [records for _, _, records, error in ready if error is None and records]
+    index = writer.index
+    prepare = getattr(index, "prepare", None)  # an Index; stand-ins in tests may lack it
+    if groups and prepare is not None:
+        start = time.perf_counter()
+        stats = prepare(groups)
+        timings["embed_s"] += stats.get("encode_s", 0.0)
+        timings["lookup_s"] += time.perf_counter() - start - stats.get("encode_s", 0.0)
+        timings["texts"] += stats.get("texts", 0)
+        timings["encoded"] += stats.get("encoded", 0)
+        timings["from_store"] += stats.get("from_store", 0)
+        report.embedded += int(stats.get("embedded", 0))
+    for entry, document, records, error in ready:
+        if progress:
+            progress(entry.given)
+        if document.sha256 != entry.sha256:  # rewritten while we planned: trust what was read
+            entry.sha256 = document.sha256
+        src = done_sha.get(document.sha256)
         if src is not None and rows[src].meta_key == entry.meta_key and entry.path not in rows:
             writer.copy(entry, rows[src])
             continue
+        if error is not None:
+            report.results.append(FileResult(entry.given, "failed", cause=error))
+            continue
+        start, encoded = time.perf_counter(), getattr(index, "encode_s", 0.0)
         try:
-            records = extract(result)
-            writer.commit(entry, result, records)
+            writer.commit(entry, document, records)
         except MinutesError as exc:
             if isinstance(exc, _fatal_errors()):
                 raise
             report.results.append(FileResult(entry.given, "failed", cause=str(exc)))
             continue
-        done_sha[result.sha256] = entry.path
+        finally:
+            extra = getattr(index, "encode_s", 0.0) - encoded  # anything `prepare` left to encode
+            timings["embed_s"] += extra
+            timings["store_s"] += time.perf_counter() - start - extra
+        done_sha[document.sha256] = entry.path
         report.results.append(FileResult(entry.given, "ingested", len(records)))
-    if prune:
-        for row in the_plan.gone:
-            writer.prune(row)
-            report.results.append(FileResult(row.path, "pruned", len(row.record_ids)))
 
 
 def _fatal_errors():

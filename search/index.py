@@ -68,6 +68,9 @@ RRF_WEIGHTS = {"semantic": 1.0, "keyword": 0.5}
 # different questions 0.72.
 DUP_THRESHOLD = 0.82
 MAX_QUERY_TERMS = 32
+# Query terms in more than this share of the records are left out of the keyword query
+# when rarer terms remain (only for stores of 2,000 records or more).
+COMMON_TERM_SHARE = 0.1
 
 _RECORD_FIELDS = tuple(f.name for f in dc_fields(Record))
 _META_FIELDS = tuple(f for f in _RECORD_FIELDS if f not in ("id", "text"))
@@ -264,6 +267,16 @@ def embed_sha(record: Record, answers: Iterable[Record] = ()) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+def _now() -> float:
+    import time
+
+    return time.perf_counter()
+
+
+def _text_sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def _replacing(new: dict, old: Optional[dict]) -> dict:
     """Metadata that replaces `old` in Chroma: update/upsert merge keys, None removes one."""
     if not old:
@@ -312,6 +325,11 @@ class Index:
         self._db: Optional[sqlite3.Connection] = None
         self._max_batch: Optional[int] = None
         self.last_upsert: dict[str, int] = {}
+        # Vectors computed ahead by `prepare` (embed_sha -> vector; matter text sha -> float32
+        # bytes), so that `upsert` of each document in the batch encodes nothing.
+        self._vectors: dict[str, Any] = {}
+        self._matters: dict[str, bytes] = {}
+        self.encode_s = 0.0  # seconds spent in the embedder, for the ingest's time split
 
     def __repr__(self) -> str:
         return f"Index(store={str(self.store)!r}, collection={self.collection_name!r})"
@@ -479,6 +497,64 @@ class Index:
 
     # ----------------------------------------------------------------- writing
 
+    def prepare(self, groups: Iterable[list[Record]]) -> dict[str, Any]:
+        """Embed, in one large length-sorted batch, every text the upserts of `groups` (each
+        a document's records, as `upsert` will get them) will need: record texts and question
+        matters. A text is encoded once however many records share it, and not at all when a
+        stored record (any document's) already has a vector for it (same `embed_sha`).
+        Returns counts and the encode seconds; the vectors wait in memory for `upsert`."""
+        import time
+
+        import numpy as np
+
+        self._vectors.clear()
+        self._matters.clear()
+        wanted: dict[str, str] = {}  # embed_sha -> text
+        matters: dict[str, str] = {}  # matter sha -> text
+        total = 0
+        for records in groups:
+            unique = {r.id: r for r in records}
+            threads = threads_of(unique.values())
+            for r in unique.values():
+                answers = threads.get(r.id, ())
+                total += 1
+                wanted.setdefault(embed_sha(r, answers), embed_text(r, answers))
+                if r.kind == "question":
+                    m = question_matter(r.text)
+                    total += 1
+                    matters.setdefault(_text_sha(m), m)
+        stats: dict[str, Any] = {"texts": total, "unique": len(wanted) + len(matters),
+                                 "from_store": 0, "encoded": 0, "encode_s": 0.0}
+        if not wanted and not matters:
+            return stats
+        # Across the store: vectors of records already stored with the same embedded text.
+        col = self.collection
+        shas = list(wanted)
+        for chunk in _chunks(shas, 500):
+            with self._chroma_op("read"):
+                got = col.get(where={"embed_sha": {"$in": chunk}}, include=["embeddings", "metadatas"])
+            for vec, meta in zip(got["embeddings"] if got["embeddings"] is not None else [],
+                                 got["metadatas"] or []):
+                sha = (meta or {}).get("embed_sha")
+                if sha in wanted and sha not in self._vectors:
+                    self._vectors[sha] = np.asarray(vec, dtype=np.float32)
+        stats["from_store"] = len(self._vectors)
+        todo = [(("r", sha), text) for sha, text in wanted.items() if sha not in self._vectors]
+        todo += [(("m", sha), text) for sha, text in matters.items()]
+        if todo:
+            start = time.perf_counter()
+            vectors = self.embedder.encode([text for _, text in todo])
+            stats["encode_s"] = time.perf_counter() - start
+            self.encode_s += stats["encode_s"]
+            for ((kind, sha), _), vec in zip(todo, vectors):
+                if kind == "r":
+                    self._vectors[sha] = vec
+                else:
+                    self._matters[sha] = np.asarray(vec, dtype=np.float32).tobytes()
+        stats["encoded"] = len(todo)
+        stats["embedded"] = sum(1 for (kind, _), _ in todo if kind == "r")
+        return stats
+
     def upsert(self, records: Iterable[Record], reuse: Iterable[str] = ()) -> int:
         """Store records (last one wins for a repeated id); returns how many were given.
 
@@ -543,14 +619,24 @@ class Index:
                     if meta and meta.get("embed_sha"):
                         known[meta["embed_sha"]] = list(vec)
             shas = [_metadata(r, threads.get(r.id, ()))["embed_sha"] for r in changed]
+            for sha in shas:  # vectors `prepare` computed for this batch of documents
+                if sha not in known and sha in self._vectors:
+                    known[sha] = self._vectors[sha]
             todo = [i for i, sha in enumerate(shas) if sha not in known]
+            first: dict[str, int] = {}  # the same text twice in one call is encoded once
+            for i in todo:
+                first.setdefault(shas[i], i)
+            started = _now()
             fresh = self.embedder.encode(
-                [embed_text(changed[i], threads.get(changed[i].id, ())) for i in todo]
-            ) if todo else []
+                [embed_text(changed[i], threads.get(changed[i].id, ())) for i in first.values()]
+            ) if first else []
+            self.encode_s += _now() - started
             vectors = [known.get(sha) for sha in shas]
-            for i, v in zip(todo, fresh):
-                vectors[i] = v
-            reused = len(changed) - len(todo)
+            by_sha = dict(zip(first, fresh))
+            for i in todo:
+                vectors[i] = by_sha[shas[i]]
+            vectors = [v.tolist() if hasattr(v, "tolist") else v for v in vectors]
+            reused = len(changed) - len(first)
             for start in range(0, len(changed), batch):
                 chunk = changed[start : start + batch]
                 with self._chroma_op("write"):
@@ -585,11 +671,18 @@ class Index:
                 ).fetchall()
                 texts = {r.id: r.text for r in chunk}
                 out.update({rid: v for rid, text, v in rows if v and texts.get(rid) == text})
+        for r in questions:  # computed ahead by `prepare`
+            if r.id not in out:
+                ready = self._matters.get(_text_sha(question_matter(r.text)))
+                if ready is not None:
+                    out[r.id] = ready
         todo = [r for r in questions if r.id not in out]
         if todo:
             import numpy as np
 
+            started = _now()
             vectors = self.embedder.encode([question_matter(r.text) for r in todo])
+            self.encode_s += _now() - started
             for r, v in zip(todo, vectors):
                 out[r.id] = np.asarray(v, dtype=np.float32).tobytes()
         return out
@@ -928,6 +1021,27 @@ class Index:
             out.append((_record(rid, doc, meta), 1.0 - float(dist)))
         return out
 
+    def _selective(self, match: str) -> str:
+        """Drop query terms found in more than COMMON_TERM_SHARE of the records (while others
+        remain): they add little to bm25 but make FTS5 score most of the table."""
+        terms = match.split(" OR ") if match else []
+        if len(terms) < 2:
+            return match
+        t = self._table
+        with self._sql_op("query"):
+            total = self.db.execute(f"SELECT count(*) FROM {t}_docs").fetchone()[0]
+            if total < 2000:
+                return match
+            limit = int(total * COMMON_TERM_SHARE)
+            kept = []
+            for term in terms:
+                # counting stops at the limit: a common term costs at most `limit` rows
+                n = self.db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {t}_fts WHERE {t}_fts MATCH ? LIMIT ?)",
+                                    (term, limit + 1)).fetchone()[0]
+                if n <= limit:
+                    kept.append(term)
+        return " OR ".join(kept) if kept else match
+
     def _in_keyword_index(self, word: str) -> bool:
         with self._sql_op("read"):
             row = self.db.execute(f"SELECT 1 FROM {self._table}_fts WHERE {self._table}_fts MATCH ? LIMIT 1",
@@ -944,7 +1058,7 @@ class Index:
         return {row[0]: PASSAGE_WEIGHT for row in rows}
 
     def _keyword(self, query: str, n: int, filters: dict) -> list[tuple[str, float]]:
-        match = fts_query(query)
+        match = self._selective(fts_query(query))
         if not match:
             return []
         t = self._table

@@ -31,6 +31,7 @@ def install() -> None:
         return [_vector(t if isinstance(t, str) else str(t)) for t in texts]
 
     Embedder.encode = encode
+    Embedder.warm = lambda self: None
     Embedder.dimension = property(lambda self: DIM)
 
 
