@@ -30,6 +30,7 @@ import hashlib
 import json
 import re
 import sqlite3
+import threading
 from contextlib import contextmanager
 from dataclasses import fields as dc_fields
 from functools import lru_cache
@@ -71,6 +72,7 @@ MAX_QUERY_TERMS = 32
 # Query terms in more than this share of the records are left out of the keyword query
 # when rarer terms remain (only for stores of 2,000 records or more).
 COMMON_TERM_SHARE = 0.1
+COMMON_TERM_RECORDS = 5000  # and in more than this many records, in large stores
 
 _RECORD_FIELDS = tuple(f.name for f in dc_fields(Record))
 _META_FIELDS = tuple(f for f in _RECORD_FIELDS if f not in ("id", "text"))
@@ -323,6 +325,9 @@ class Index:
         self._client = None
         self._collection = None
         self._db: Optional[sqlite3.Connection] = None
+        self._nonempty = False
+        self._pool = None  # one worker thread for the keyword side of hybrid queries
+        self._thread_local = threading.local()
         self._max_batch: Optional[int] = None
         self.last_upsert: dict[str, int] = {}
         # Vectors computed ahead by `prepare` (embed_sha -> vector; matter text sha -> float32
@@ -341,9 +346,19 @@ class Index:
         self.close()
 
     def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.submit(self._close_thread_db).result()
+            pool.shutdown(wait=True)
         if self._db is not None:
             self._db.close()
             self._db = None
+
+    def _close_thread_db(self) -> None:
+        db = getattr(self._thread_local, "db", None)
+        if db is not None:
+            db.close()
+            self._thread_local.db = None
 
     # ----------------------------------------------------------------- opening
 
@@ -1004,8 +1019,10 @@ class Index:
         if not query.strip():
             return []
         col = self.collection
-        if col.count() == 0:
-            return []
+        if not self._nonempty:
+            if col.count() == 0:
+                return []
+            self._nonempty = True  # records are rarely all deleted; an empty query then returns []
         vector = self.embedder.encode([query])[0]
         with self._chroma_op("query"):
             res = col.query(
@@ -1021,22 +1038,23 @@ class Index:
             out.append((_record(rid, doc, meta), 1.0 - float(dist)))
         return out
 
-    def _selective(self, match: str) -> str:
+    def _selective(self, match: str, db: Optional[sqlite3.Connection] = None) -> str:
         """Drop query terms found in more than COMMON_TERM_SHARE of the records (while others
         remain): they add little to bm25 but make FTS5 score most of the table."""
         terms = match.split(" OR ") if match else []
         if len(terms) < 2:
             return match
         t = self._table
+        db = db or self.db
         with self._sql_op("query"):
-            total = self.db.execute(f"SELECT count(*) FROM {t}_docs").fetchone()[0]
+            total = db.execute(f"SELECT count(*) FROM {t}_docs").fetchone()[0]
             if total < 2000:
                 return match
-            limit = int(total * COMMON_TERM_SHARE)
+            limit = min(int(total * COMMON_TERM_SHARE), COMMON_TERM_RECORDS)
             kept = []
             for term in terms:
                 # counting stops at the limit: a common term costs at most `limit` rows
-                n = self.db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {t}_fts WHERE {t}_fts MATCH ? LIMIT ?)",
+                n = db.execute(f"SELECT count(*) FROM (SELECT 1 FROM {t}_fts WHERE {t}_fts MATCH ? LIMIT ?)",
                                     (term, limit + 1)).fetchone()[0]
                 if n <= limit:
                     kept.append(term)
@@ -1057,8 +1075,17 @@ class Index:
                 f"SELECT id FROM {self._table}_docs WHERE kind = 'passage' AND id IN ({marks})", ids).fetchall()
         return {row[0]: PASSAGE_WEIGHT for row in rows}
 
-    def _keyword(self, query: str, n: int, filters: dict) -> list[tuple[str, float]]:
-        match = self._selective(fts_query(query))
+    def _keyword_in_thread(self, query: str, n: int, filters: dict) -> list[tuple[str, float]]:
+        """The keyword query on the worker thread's own SQLite connection, so it runs while
+        the main thread embeds the query and searches Chroma (SQLite releases the GIL)."""
+        local = self._thread_local
+        if getattr(local, "db", None) is None:
+            local.db = sqlite3.connect(str(self.lexical_path), isolation_level=None, timeout=30)
+        return self._keyword(query, n, filters, db=local.db)
+
+    def _keyword(self, query: str, n: int, filters: dict, db: Optional[sqlite3.Connection] = None) -> list[tuple[str, float]]:
+        db = db or self.db
+        match = self._selective(fts_query(query), db)
         if not match:
             return []
         t = self._table
@@ -1070,7 +1097,7 @@ class Index:
             f"WHERE {t}_fts MATCH ?{where_sql} ORDER BY s LIMIT ?"
         )
         with self._sql_op("query"):
-            rows = self.db.execute(sql, [match, *args, n]).fetchall()
+            rows = db.execute(sql, [match, *args, n]).fetchall()
         return [(rid, -float(score)) for rid, score in rows]
 
     def search(
@@ -1115,8 +1142,19 @@ class Index:
         order: list[str] = []  # first-seen order, a stable tie-break
 
         query = expand_acronyms(query, known=self._in_keyword_index)
+        pending = None
+        if mode == "hybrid":
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minutes-keyword")
+            self.db  # opened (and the schema made) on this thread first
+            pending = self._pool.submit(self._keyword_in_thread, query, n, filters)
         semantic = self._semantic(query, n, filters) if mode in ("semantic", "hybrid") else []
-        keyword = self._keyword(query, n, filters) if mode in ("keyword", "hybrid") else []
+        if pending is not None:
+            keyword = pending.result()
+        else:
+            keyword = self._keyword(query, n, filters) if mode == "keyword" else []
         kind_weight = {r.id: PASSAGE_WEIGHT for r, _ in semantic if r.kind == "passage"}
         if keyword:
             kind_weight.update(self._passage_ids([rid for rid, _ in keyword]))
