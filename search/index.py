@@ -756,18 +756,7 @@ class Index:
         for chunk in _chunks(ids, self.max_batch_size):
             with self._chroma_op("delete"):
                 col.delete(ids=chunk)
-        t = self._table
-        db = self.db
-        with self._sql_op("delete"):
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                for chunk in _chunks(ids, 500):
-                    marks = ",".join("?" * len(chunk))
-                    db.execute(f"DELETE FROM {t}_docs WHERE id IN ({marks})", chunk)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        self.delete_lexical(ids)
         return len(ids)
 
     def ids_for_document(self, sha256: str) -> list[str]:
