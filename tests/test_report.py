@@ -8,7 +8,6 @@ from __future__ import annotations
 import builtins
 import html
 import json
-import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -18,7 +17,6 @@ from click.testing import CliRunner
 
 import minutes
 from minutes.cli import main
-from minutes.config import Settings
 from minutes.model import RECORD_KINDS, Record, record_id
 from minutes.report import REPORT_MISSING, build_report, format_stats, outcome_category, stats, topics
 from tests.conftest import CORPUS
@@ -41,9 +39,7 @@ The Committee asked whether the comment form still accepted {SCRIPT} in the name
 
 RESOLVED: That the report on {SCRIPT}, <img src=x onerror=alert(2)> and https://evil.example/x.js be noted.
 """
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS as ARGS, IN_CI
 
 
 def _fake_encode(self, texts):
@@ -211,7 +207,6 @@ def test_empty_store_report(tmp_path):
     assert "No questions in this store." in page and "<svg" not in page
 
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 @pytest.mark.skipif(not IN_CI and not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing (make test installs it)")

@@ -7,16 +7,14 @@ downloaded. Skipped only when /usr/bin/chromium is missing outside CI (CI=true m
 """
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-IN_CI = os.environ.get("CI", "").lower() == "true"
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, IN_CI, free_port
+
 if not IN_CI and not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing (make test installs it)", allow_module_level=True)
 
@@ -40,14 +38,6 @@ Minutes of the Scrutiny Committee held on Tuesday, 14 January 2025
 
 The Committee asked whether the comment form still accepted {SCRIPT} in the name field. It was responded that the form now rejected markup.
 """
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +50,7 @@ def server(tmp_path_factory):
     summary = pipeline.ingest([CORPUS / p for p in PAPERS] + [root / "xss-minutes.txt"], settings,
                               manifest=manifest, index=index)
     assert not summary.failed, summary.to_dict()
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(create_app(settings, index=index), host="127.0.0.1", port=port,
                             log_level="warning", lifespan="on")
     srv = uvicorn.Server(config)
@@ -78,7 +68,7 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
 
