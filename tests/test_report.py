@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 import minutes
 from minutes.cli import main
-from minutes.model import RECORD_KINDS, Record, record_id
+from minutes.model import RECORD_KINDS, Record
 from minutes.report import REPORT_MISSING, build_report, format_stats, outcome_category, stats, topics
 from tests.conftest import CORPUS
 
