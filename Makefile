@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE = 1
 export TRANSFORMERS_OFFLINE = 1
 export ANONYMIZED_TELEMETRY = False
 
-.PHONY: install test demo eval bench bench-pdf clean corpus-pdfs browser
+.PHONY: install test demo eval eval-backends bench bench-pdf clean corpus-pdfs browser
 
 install: $(STAMP)
 
@@ -57,6 +57,11 @@ eval: $(STAMP)
 	    --docs $$(find corpus -mindepth 1 -maxdepth 1 -type d ! -name '_*' ! -name gold | sort) \
 	    --distractors $(SHARED)/data/kent --label corpus-kent; \
 	fi
+
+# Search quality of each embedding backend (torch, bf16, onnx, int8) on the same queries, and
+# the cosine of its vectors with torch's; KENT=1 adds the Kent PDFs as distractors (slow).
+eval-backends: $(STAMP)
+	$(PY) scripts/compare_backends.py $(if $(KENT),--kent)
 
 # Speed is measured here, never in tests: bench/run.py runs ingest, embedding floor, no-change
 # sync, query latency and the hand-built baseline one after another and writes

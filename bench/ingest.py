@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     floor = time.perf_counter() - start
     out = {
         "folder": args.folder, "files": len(files), "device": args.device or "cpu", "backend": embedder.backend,
+        "batch_size": embedder.batch_size,
         "wall_s": round(wall, 2), "pages": pages, "records": records,
         "pages_per_s": round(pages / wall, 2) if wall else None,
         "records_per_s": round(records / wall, 2) if wall else None,

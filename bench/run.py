@@ -103,7 +103,8 @@ def table(r: dict) -> str:
     ing, base, noop, q = r.get("ingest"), r.get("baseline"), r.get("sync_noop"), r.get("query_latency")
     if ing:
         rows += [
-            (f"ingest ({ing['files']} files, {ing['pages']} pages, {ing['records']} records)",
+            (f"ingest ({ing['files']} files, {ing['pages']} pages, {ing['records']} records; "
+             f"{ing.get('backend', 'torch')}, batch {ing.get('batch_size', '?')})",
              f"{ing['wall_s']} s  {ing['pages_per_s']} pages/s  {ing['records_per_s']} records/s"),
             ("  stages: embed / store / wait for readers", "{embed} / {store} / {wait_for_readers} s".format(**ing["stages_s"])),
             ("  reader CPU: read / extract (overlapped)", "{read_cpu} / {extract_cpu} s".format(**ing["stages_s"])),

@@ -51,7 +51,8 @@ def cache_key(files: list[Path], manifest: Path | None, model: str) -> str:
         for code in sorted((ROOT / folder).rglob("*")):
             if code.is_file() and code.suffix in (".py", ".jsonl", ".json"):
                 h.update(code.relative_to(ROOT).as_posix().encode() + code.read_bytes())
-    recipe = (model, index_module.EMBED_TEXT_VERSION, index_module.LEXICAL_VERSION,
+    backend = (os.environ.get("MINUTES_EMBED_BACKEND") or "torch").strip().lower()
+    recipe = (model, backend, index_module.EMBED_TEXT_VERSION, index_module.LEXICAL_VERSION,
               index_module.question_matter.__doc__, index_module._LEAD_IN.pattern)
     h.update(repr(recipe).encode())
     return h.hexdigest()[:16]

@@ -65,3 +65,16 @@ def test_light_commands_never_import_torch(argv, tmp_path):
                          capture_output=True, text=True, timeout=120)
     imported = json.loads(out.stderr.strip().splitlines()[-1])
     assert "torch" not in imported and "sentence_transformers" not in imported, imported
+
+
+def test_bf16_backend_is_within_rounding_of_torch():
+    np = pytest.importorskip("numpy")
+    from minutes.search.embed import SMALL_INPUT, Embedder
+
+    texts = [f"{s} (item {i})" for i, s in enumerate(SENTENCES * 3)]
+    assert len(texts) > SMALL_INPUT  # a batch, not the query path
+    reference = np.asarray(Embedder(backend="torch").encode(texts))
+    got = np.asarray(Embedder(backend="bf16").encode(texts))
+    cosines = (got * reference).sum(axis=1)
+    assert cosines.min() > 0.999, cosines
+    assert not np.array_equal(got, reference)  # it really ran in bfloat16

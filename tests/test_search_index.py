@@ -322,3 +322,28 @@ def test_delete_document_removes_from_both_indexes(index):
     assert index.delete_ids([R["m2"].id]) == 1
     assert index.count() == len(B_IDS) - 1
     assert index.search("air quality primary schools", mode="keyword") == []
+
+
+def test_hnsw_search_breadth_is_set_and_raised_on_older_collections(tmp_path, embedder):
+    """Chroma's default ef_search loses true neighbours (search/index.py HNSW_EF_SEARCH)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from minutes.search.index import HNSW_EF_SEARCH
+
+    store = tmp_path / "store"
+    old = chromadb.PersistentClient(path=str(store / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+    name = f"records-{model_slug(embedder.model)}"
+    old.create_collection(name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+    assert old.get_collection(name).configuration["hnsw"]["ef_search"] < HNSW_EF_SEARCH
+    index = Index(Settings(store=store), embedder)
+    try:
+        assert index.collection.configuration["hnsw"]["ef_search"] == HNSW_EF_SEARCH
+    finally:
+        index.close()
+    fresh = Index(Settings(store=tmp_path / "fresh"), embedder)
+    try:
+        hnsw = fresh.collection.configuration["hnsw"]
+        assert hnsw["ef_search"] == HNSW_EF_SEARCH and hnsw["space"] == "cosine"
+    finally:
+        fresh.close()
