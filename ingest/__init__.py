@@ -266,10 +266,15 @@ def _real(path: Path) -> Path:
         return path.absolute()
 
 
+def _named_readable(path: Path) -> bool:
+    return path.suffix.lower() in SUPPORTED_SUFFIXES + KNOWN_UNSUPPORTED
+
+
 def _walk(folder: Path, recursive: bool, ctx: _Walk, visited: set[Path]) -> Iterator[Path]:
     try:
         entries = sorted(folder.iterdir(), key=lambda p: p.name)
-    except OSError:
+    except OSError as exc:
+        ctx.skip(folder, f"cannot list folder ({exc.strerror or exc})")
         return
     for entry in entries:
         if entry.name.startswith("."):
@@ -280,7 +285,9 @@ def _walk(folder: Path, recursive: bool, ctx: _Walk, visited: set[Path]) -> Iter
                 try:
                     target = entry.resolve(strict=True)
                 except (OSError, RuntimeError):
-                    continue  # a broken or looping link
+                    if _named_readable(entry):
+                        ctx.skip(entry, "broken or looping symlink")
+                    continue
                 is_dir = target.is_dir()
                 if not ctx.follow:
                     if not ctx.inside(target):
@@ -299,7 +306,9 @@ def _walk(folder: Path, recursive: bool, ctx: _Walk, visited: set[Path]) -> Iter
                     yield from _walk(entry, recursive, ctx, visited | {real})
                 continue
             if not entry.is_file():
-                continue  # FIFOs, sockets, devices
+                if _named_readable(entry):
+                    ctx.skip(entry, "not a regular file (a FIFO, socket or device)")
+                continue
         except OSError:
             continue
         suffix = entry.suffix.lower()

@@ -9,9 +9,10 @@ Layout of a store folder (`Settings.store`):
   `meeting_date_int` (yyyymmdd), `source_name` (basename of `source`), `committee_key`,
   `council_key`, `speaker_key` (case-folded, whitespace-collapsed) and `embed_v` (version of
   the recipe that builds the embedded text). Chroma is the source of truth for records.
-- `lexical.sqlite` - the keyword index: a plain table `lex_<slug>_v3_docs` (id, text, thread,
-  agenda_item, speaker, display metadata for facets, the filter columns, `dup_vec`) and an
-  external-content FTS5 table `lex_<slug>_v3_fts(text, thread, agenda_item, speaker)` kept in
+- `lexical.sqlite` - the keyword index: a plain table `lex_<slug>_v4_docs` (id, text, thread,
+  agenda_item, speaker, display metadata for facets, the filter columns, `in_reply_to`,
+  `dup_vec`) and an
+  external-content FTS5 table `lex_<slug>_v4_fts(text, thread, agenda_item, speaker)` kept in
   step by triggers, tokenizer
   `porter unicode61 remove_diacritics 2`, ranked with bm25(). Keyed by the model slug like
   the collection, so both indexes always describe the same set of records.
@@ -49,7 +50,7 @@ from .embed import Embedder, model_slug
 RRF_K = 60
 MIN_CANDIDATES = 50
 EMBED_TEXT_VERSION = 3
-LEXICAL_VERSION = 3
+LEXICAL_VERSION = 4
 SEARCH_MODES = ("hybrid", "semantic", "keyword")
 # bm25() column weights for the FTS columns (text, thread, agenda_item, speaker): the record
 # itself counts most; its answers, agenda item title and speaker help.
@@ -336,7 +337,7 @@ class Index:
         self.slug = model_slug(self.embedder.model)
         self.collection_name = f"records-{self.slug}"
         base = "lex_" + re.sub(r"[^a-z0-9]", "_", self.slug)
-        self._old_table = base  # version 1 layout, migrated on open
+        self._base_table = base  # older layouts (`base`, `base_v2`, ...) are migrated on open
         self._table = f"{base}_v{LEXICAL_VERSION}"
         self.store = Path(settings.store)
         self.lexical_path = self.store / "lexical.sqlite"
@@ -487,9 +488,11 @@ class Index:
                         source TEXT,
                         source_name TEXT,
                         document_sha256 TEXT,
+                        in_reply_to TEXT,
                         dup_vec BLOB
                     );
                     CREATE INDEX IF NOT EXISTS {t}_docs_sha ON {t}_docs(document_sha256);
+                    CREATE INDEX IF NOT EXISTS {t}_docs_reply ON {t}_docs(in_reply_to);
                     CREATE VIRTUAL TABLE IF NOT EXISTS {t}_fts USING fts5(
                         text, thread, agenda_item, speaker,
                         content='{t}_docs', content_rowid='rowid',
@@ -506,10 +509,7 @@ class Index:
                     END;
                     """
                 )
-                old = db.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
-                    (f"{self._old_table}_docs",),
-                ).fetchone()
+                old = self._older_tables(db)
             except sqlite3.Error:
                 db.close()
                 raise
@@ -518,17 +518,41 @@ class Index:
             self._migrate_lexical()
         return db
 
+    def _older_tables(self, db: sqlite3.Connection) -> list[str]:
+        """Keyword tables of earlier layouts of this model's index (`base`, `base_vN`)."""
+        names = [row[0][: -len("_docs")] for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE ?", (f"{self._base_table}%_docs",))]
+        pattern = re.compile(re.escape(self._base_table) + r"(?:_v(\d+))?")
+        out = []
+        for name in names:
+            m = pattern.fullmatch(name)
+            if m and int(m.group(1) or 1) < LEXICAL_VERSION:  # never a newer layout's tables
+                out.append(name)
+        return out
+
     def _migrate_lexical(self) -> None:
-        """Rebuild the keyword index from Chroma (the source of truth), drop the old layout."""
-        records = list(self.records())
-        if records:
-            self._lexical_write(records)
-        o = self._old_table
+        """Rebuild the keyword index from Chroma (the source of truth), drop older layouts.
+        Question matter vectors already in an older table are reused, not re-encoded."""
         with self._sql_op("migrate"):
-            self.db.executescript(
-                f"DROP TRIGGER IF EXISTS {o}_ai; DROP TRIGGER IF EXISTS {o}_ad; "
-                f"DROP TABLE IF EXISTS {o}_fts; DROP TABLE IF EXISTS {o}_docs;"
-            )
+            for o in self._older_tables(self.db):
+                columns = {row[1] for row in self.db.execute(f"PRAGMA table_info({o}_docs)")}
+                if {"text", "dup_vec"} <= columns:
+                    for text, vec in self.db.execute(
+                            f"SELECT text, dup_vec FROM {o}_docs WHERE dup_vec IS NOT NULL"):
+                        self._matters.setdefault(_text_sha(question_matter(text)), vec)
+        try:
+            records = list(self.records())
+            if records:
+                self._lexical_write(records)
+        finally:
+            self._matters.clear()
+        with self._sql_op("migrate"):
+            for o in self._older_tables(self.db):
+                self.db.executescript(
+                    f"DROP TRIGGER IF EXISTS {o}_ai; DROP TRIGGER IF EXISTS {o}_ad; "
+                    f"DROP TABLE IF EXISTS {o}_fts; DROP TABLE IF EXISTS {o}_docs; "
+                    f"DROP TABLE IF EXISTS {o}_cache;"
+                )
 
     # ----------------------------------------------------------------- writing
 
@@ -745,6 +769,7 @@ class Index:
                 r.source,
                 _basename(r.source),
                 r.document_sha256,
+                r.in_reply_to,
                 dup.get(r.id),
             )
             for r in items
@@ -759,7 +784,7 @@ class Index:
                     f"""INSERT INTO {t}_docs (id, text, thread, agenda_item, speaker, kind,
                         council, committee, meeting_date, committee_key, council_key,
                         speaker_key, meeting_date_int, source, source_name, document_sha256,
-                        dup_vec) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                        in_reply_to, dup_vec) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                     rows,
                 )
                 db.execute("COMMIT")
@@ -1374,17 +1399,23 @@ class Index:
     def _attach_threads(self, hits: list[Hit]) -> None:
         if not hits:
             return
+        # Replies are found in the keyword index (an indexed column: a Chroma `where` on
+        # metadata costs ~10 ms at 100k records), then read from Chroma with the parents.
         ids = [h.record.id for h in hits]
+        reply_ids: list[str] = []
+        with self._sql_op("read"):
+            for chunk in _chunks(ids, 500):
+                marks = ",".join("?" * len(chunk))
+                reply_ids += [row[0] for row in self.db.execute(
+                    f"SELECT id FROM {self._table}_docs WHERE in_reply_to IN ({marks})", chunk)]
+        parent_ids = [h.record.in_reply_to for h in hits if h.record.in_reply_to]
+        fetched = self._fetch(reply_ids + parent_ids)
         children: dict[str, list[Record]] = {}
-        col = self.collection
-        for chunk in _chunks(ids, 100):
-            with self._chroma_op("read"):
-                got = col.get(where={"in_reply_to": {"$in": chunk}},
-                              include=["documents", "metadatas"])
-            for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                rec = _record(rid, doc, meta)
+        for rid in dict.fromkeys(reply_ids):
+            rec = fetched.get(rid)
+            if rec is not None and rec.in_reply_to:
                 children.setdefault(rec.in_reply_to, []).append(rec)
-        parents = self._fetch([h.record.in_reply_to for h in hits if h.record.in_reply_to])
+        parents = {pid: fetched[pid] for pid in parent_ids if pid in fetched}
         for hit in hits:
             kids = children.get(hit.record.id, [])
             hit.responses = sorted(kids, key=lambda r: (r.source or "", r.start, r.id))

@@ -288,6 +288,13 @@ def test_symlink_out_of_the_folder_is_skipped(bad) -> None:
     if not link.is_symlink():
         link.symlink_to("a.txt")
     assert [p.name for p in iter_sources(inside)] == ["a.txt"]
+    # a broken link is reported, not silently dropped
+    broken = inside / "gone.pdf"
+    if not broken.is_symlink():
+        broken.symlink_to("nowhere.pdf")
+    skipped.clear()
+    assert [p.name for p in iter_sources(inside, on_skip=lambda p, c: skipped.append((p.name, c)))] == ["a.txt"]
+    assert skipped == [("gone.pdf", "broken or looping symlink")]
 
 
 def test_source_paths_verdicts(bad) -> None:
@@ -303,6 +310,8 @@ def test_source_paths_verdicts(bad) -> None:
     }
     if "link-outside.txt" in bad:
         expected["link-outside.txt"] = "symlink outside the ingest folder"
+    if "fifo.txt" in bad:  # never opened (reading would block), but reported
+        expected["fifo.txt"] = "not a regular file (a FIFO, socket or device)"
     assert causes == expected
     assert all(isinstance(_unsupported(p), UnsupportedFormat) for p in skipped)
     assert {p.name for p in found} >= {"webpage.doc", "pdf-named.txt", "error-page.pdf", "minutes.docx"}
@@ -375,5 +384,6 @@ def test_mixed_folder_every_good_file_is_read(bad, tmp_path: Path, monkeypatch) 
     for name, verdict in expected.items():
         if name in bad:
             assert verdicts[name] == verdict, name
-    assert "fifo.txt" not in verdicts  # not a regular file: passed over, never opened
+    if "fifo.txt" in bad:  # never opened (reading would block), but reported
+        assert verdicts["fifo.txt"] == ("skipped-unsupported", "not a regular file (a FIFO, socket or device)")
     assert summary.read == len(good) + sum(1 for n, v in expected.items() if v[0] == "ingested" and n in bad)

@@ -347,3 +347,41 @@ def test_hnsw_search_breadth_is_set_and_raised_on_older_collections(tmp_path, em
         assert hnsw["ef_search"] == HNSW_EF_SEARCH and hnsw["space"] == "cosine"
     finally:
         fresh.close()
+
+
+def test_older_keyword_layout_is_rebuilt_from_chroma(tmp_path, embedder):
+    from minutes.search.index import LEXICAL_VERSION
+
+    store = tmp_path / "store"
+    idx = Index(Settings(store=store), embedder=embedder)
+    idx.upsert(list(R.values()))
+    current, base = idx._table, idx._base_table
+    idx.close()
+    old = f"{base}_v{LEXICAL_VERSION - 1}"
+    db = sqlite3.connect(store / "lexical.sqlite")
+    db.executescript(f"DROP TRIGGER {current}_ai; DROP TRIGGER {current}_ad;")  # old ones had old names
+    for suffix in ("_fts", "_docs"):
+        db.execute(f"ALTER TABLE {current}{suffix} RENAME TO {old}{suffix}")
+    db.execute(f"CREATE TABLE {base}_v{LEXICAL_VERSION + 1}_docs (id TEXT)")  # a newer layout: kept
+    db.commit()
+    db.close()
+
+    idx = Index(Settings(store=store), embedder=embedder)
+    encoded: list = []
+    real_encode = embedder.encode
+    idx.embedder.encode = lambda texts: encoded.extend(texts) or real_encode(texts)
+    try:
+        idx.db  # noqa: B018 - opening migrates
+        assert encoded == []  # the questions' matter vectors came from the older table
+        hits = idx.search("potholes on rural roads", k=5, mode="keyword")
+        assert hits, "keyword index not rebuilt"
+        question = next(r for r in R.values() if r.kind == "question" and any(
+            x.in_reply_to == r.id for x in R.values()))
+        hit = next(h for h in idx.search(question.text, k=10) if h.record.id == question.id)
+        assert {a.id for a in hit.responses} == {x.id for x in R.values() if x.in_reply_to == question.id}
+        tables = {row[0] for row in idx.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert f"{old}_docs" not in tables and f"{current}_docs" in tables
+        assert f"{base}_v{LEXICAL_VERSION + 1}_docs" in tables
+    finally:
+        del idx.embedder.encode
+        idx.close()
