@@ -123,6 +123,9 @@ def table(r: dict) -> str:
     if q:
         for n, row in q["sizes"].items():
             w = row["warm"]["hybrid"]
+            first = row["warm"].get("first_queries_ms")
+            if first:
+                rows += [(f"query {int(n):,} records: first {len(first)} after opening", " / ".join(map(str, first)) + " ms")]
             rows += [(f"query {int(n):,} records: warm hybrid p50 / p95", f"{w['p50_ms']} / {w['p95_ms']} ms"),
                      (f"query {int(n):,} records: cold `minutes search`",
                       f"p50 {row['cold'].get('p50_s', row['cold'].get('median_s'))} s / p95 {row['cold'].get('p95_s', '-')} s")]
