@@ -291,7 +291,7 @@ def _walk(folder: Path, recursive: bool, ctx: _Walk, visited: set[Path]) -> Iter
                 is_dir = target.is_dir()
                 if not ctx.follow:
                     if not ctx.inside(target):
-                        if is_dir or entry.suffix.lower() in SUPPORTED_SUFFIXES + KNOWN_UNSUPPORTED:
+                        if is_dir or _named_readable(entry):
                             ctx.skip(entry, SYMLINK_OUTSIDE)
                         continue
                     if is_dir:

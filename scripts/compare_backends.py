@@ -21,9 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 
+def corpus_folders() -> list[str]:
+    return sorted(str(p) for p in (ROOT / "corpus").iterdir()
+                  if p.is_dir() and not p.name.startswith("_") and p.name != "gold")
+
+
 def suites(kent: bool) -> list[tuple[str, list[str]]]:
-    corpus_docs = sorted(str(p) for p in (ROOT / "corpus").iterdir()
-                         if p.is_dir() and not p.name.startswith("_") and p.name != "gold")
     out = []
     if (SHARED / "eval" / "gold").is_dir():
         shared = ["--gold", str(SHARED / "eval" / "gold"), "--queries", str(SHARED / "eval" / "queries" / "dev.jsonl"),
@@ -32,7 +35,7 @@ def suites(kent: bool) -> list[tuple[str, list[str]]]:
         if kent and (SHARED / "data" / "kent").is_dir():
             out.append(("shared+kent", [*shared, "--distractors", str(SHARED / "data" / "kent")]))
     out.append(("corpus", ["--gold", str(ROOT / "corpus" / "gold"), "--queries", str(ROOT / "corpus" / "queries.jsonl"),
-                           "--manifest", str(ROOT / "corpus" / "manifest.csv"), "--docs", *corpus_docs]))
+                           "--manifest", str(ROOT / "corpus" / "manifest.csv"), "--docs", *corpus_folders()]))
     return out
 
 
@@ -50,18 +53,13 @@ def agreement(backends: list[str]) -> dict:
     """Min / mean cosine with torch over the corpus's embedded record texts (batches, not queries)."""
     import numpy as np
 
-    from minutes.extract import extract_many
-    from minutes.pipeline import _read_one, source_paths
+    from minutes.pipeline import extract_paths
     from minutes.search.embed import Embedder
     from minutes.search.index import embed_text, threads_of
 
-    files, _ = source_paths([p for p in (ROOT / "corpus").iterdir() if p.is_dir() and not p.name.startswith("_")
-                             and p.name != "gold"])
-    docs = [d for d in (_read_one(str(f), None) for f in files) if not hasattr(d, "cause")]
-    texts = []
-    for records in extract_many(docs):
-        threads = threads_of(records)
-        texts += [embed_text(r, threads.get(r.id, ())) for r in records]
+    records = list(extract_paths(corpus_folders()))
+    threads = threads_of(records)
+    texts = [embed_text(r, threads.get(r.id, ())) for r in records]
     reference = np.asarray(Embedder(backend="torch").encode_array(texts))
     out = {}
     for backend in backends:

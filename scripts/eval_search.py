@@ -51,8 +51,9 @@ def cache_key(files: list[Path], manifest: Path | None, model: str) -> str:
         for code in sorted((ROOT / folder).rglob("*")):
             if code.is_file() and code.suffix in (".py", ".jsonl", ".json"):
                 h.update(code.relative_to(ROOT).as_posix().encode() + code.read_bytes())
-    backend = (os.environ.get("MINUTES_EMBED_BACKEND") or "torch").strip().lower()
-    recipe = (model, backend, index_module.EMBED_TEXT_VERSION, index_module.LEXICAL_VERSION,
+    from minutes.search.embed import Embedder
+
+    recipe = (model, Embedder(model).backend, index_module.EMBED_TEXT_VERSION, index_module.LEXICAL_VERSION,
               index_module.question_matter.__doc__, index_module._LEAD_IN.pattern,
               index_module.HNSW_EF_SEARCH)
     h.update(repr(recipe).encode())

@@ -9,8 +9,8 @@ The model is loaded on first use (`encode` or `dimension`), never at import or c
 
 Backends (`backend=` or `$MINUTES_EMBED_BACKEND`): `torch` (default: sentence-transformers),
 `bf16` (the same, under torch's bfloat16 autocast on CPU: fast where the CPU has AVX512-BF16
-or AMX, slow elsewhere), `int8` (the same model with its Linear layers dynamically quantised to int8 by torch, CPU
-only), `onnx` (the same model exported locally to ONNX and run by onnxruntime with the
+or AMX, slow elsewhere), `int8` (the same model with its Linear layers dynamically quantised
+to int8 by torch, CPU only), `onnx` (the same model exported locally to ONNX and run by onnxruntime with the
 model's own `tokenizer.json`). The ONNX file is exported from the bundled weights the first
 time torch loads the model (an ingest), into `onnx_cache_dir()` keyed by the model folder's
 fingerprint; nothing is downloaded. Short inputs (a query) on CPU use that ONNX file whenever

@@ -509,13 +509,13 @@ class Index:
                     END;
                     """
                 )
-                old = self._older_tables(db)
+                older = self._older_tables(db)
             except sqlite3.Error:
                 db.close()
                 raise
         self._db = db
-        if old:
-            self._migrate_lexical()
+        if older:
+            self._migrate_lexical(older)
         return db
 
     def _older_tables(self, db: sqlite3.Connection) -> list[str]:
@@ -530,11 +530,11 @@ class Index:
                 out.append(name)
         return out
 
-    def _migrate_lexical(self) -> None:
-        """Rebuild the keyword index from Chroma (the source of truth), drop older layouts.
-        Question matter vectors already in an older table are reused, not re-encoded."""
+    def _migrate_lexical(self, older: list[str]) -> None:
+        """Rebuild the keyword index from Chroma (the source of truth), drop the `older`
+        layouts' tables. Question matter vectors already in them are reused, not re-encoded."""
         with self._sql_op("migrate"):
-            for o in self._older_tables(self.db):
+            for o in older:
                 columns = {row[1] for row in self.db.execute(f"PRAGMA table_info({o}_docs)")}
                 if {"text", "dup_vec"} <= columns:
                     for text, vec in self.db.execute(
@@ -547,7 +547,7 @@ class Index:
         finally:
             self._matters.clear()
         with self._sql_op("migrate"):
-            for o in self._older_tables(self.db):
+            for o in older:
                 self.db.executescript(
                     f"DROP TRIGGER IF EXISTS {o}_ai; DROP TRIGGER IF EXISTS {o}_ad; "
                     f"DROP TABLE IF EXISTS {o}_fts; DROP TABLE IF EXISTS {o}_docs; "
