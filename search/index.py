@@ -32,6 +32,7 @@ import json
 import re
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import fields as dc_fields
 from functools import lru_cache
@@ -276,8 +277,6 @@ def embed_sha(record: Record, answers: Iterable[Record] = ()) -> str:
 
 
 def _now() -> float:
-    import time
-
     return time.perf_counter()
 
 
@@ -313,6 +312,36 @@ def _raise_ef_search(collection) -> None:
             collection.modify(configuration={"hnsw": {"ef_search": HNSW_EF_SEARCH}})
     except Exception:  # noqa: BLE001 - a read-only store or an older server keeps its setting
         pass
+
+
+# Chroma's Rust reader can fail while another process's first writes to a collection are
+# being flushed ("Error creating hnsw segment reader: Nothing found on disk", seen with two
+# sync workers on one server); reads are retried a few times before it becomes a StoreError.
+_TRANSIENT = ("Nothing found on disk",)
+_READ_RETRIES = (0.25, 0.5, 1.0, 2.0)  # seconds between tries
+
+
+class _RetryingReads:
+    """A Chroma collection whose `get`, `query` and `count` retry transient reader errors."""
+
+    def __init__(self, collection):
+        self._collection = collection
+
+    def __getattr__(self, name):
+        attr = getattr(self._collection, name)
+        if name not in ("get", "query", "count"):
+            return attr
+
+        def call(*args, **kwargs):
+            for pause in (*_READ_RETRIES, None):
+                try:
+                    return attr(*args, **kwargs)
+                except Exception as exc:  # noqa: BLE001 - chromadb raises many kinds
+                    if pause is None or not any(t in str(exc) for t in _TRANSIENT):
+                        raise
+                    time.sleep(pause)
+
+        return call
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -444,8 +473,8 @@ class Index:
             except Exception:  # noqa: BLE001 - older servers; Chroma's default is 5461
                 self._max_batch = 1000
         self._client = client
-        self._collection = collection
-        return collection
+        self._collection = _RetryingReads(collection)
+        return self._collection
 
     @property
     def client(self):
@@ -562,8 +591,6 @@ class Index:
         matters. A text is encoded once however many records share it, and not at all when a
         stored record (any document's) already has a vector for it (same `embed_sha`).
         Returns counts and the encode seconds; the vectors wait in memory for `upsert`."""
-        import time
-
         import numpy as np
 
         self._vectors.clear()

@@ -385,3 +385,33 @@ def test_older_keyword_layout_is_rebuilt_from_chroma(tmp_path, embedder):
     finally:
         del idx.embedder.encode
         idx.close()
+
+
+def test_chroma_reads_retry_only_transient_reader_errors(monkeypatch):
+    from minutes.search import index as index_module
+
+    monkeypatch.setattr(index_module, "_READ_RETRIES", (0, 0, 0))
+
+    class Flaky:
+        def __init__(self, failures, message):
+            self.calls, self.failures, self.message = 0, failures, message
+
+        def get(self, **kwargs):
+            self.calls += 1
+            if self.calls <= self.failures:
+                raise RuntimeError(self.message)
+            return {"ids": ["x"]}
+
+        def upsert(self, **kwargs):
+            raise RuntimeError("Error creating hnsw segment reader: Nothing found on disk")
+
+    transient = "Error executing plan: Internal error: Error creating hnsw segment reader: Nothing found on disk"
+    flaky = Flaky(2, transient)
+    assert index_module._RetryingReads(flaky).get(ids=["x"]) == {"ids": ["x"]} and flaky.calls == 3
+    for failures, message in ((9, transient), (1, "disk I/O error")):
+        flaky = Flaky(failures, message)
+        with pytest.raises(RuntimeError):
+            index_module._RetryingReads(flaky).get(ids=["x"])
+        assert flaky.calls == (4 if failures == 9 else 1)  # three retries, or none
+    with pytest.raises(RuntimeError):  # writes are never retried
+        index_module._RetryingReads(Flaky(0, "")).upsert(ids=["x"])
