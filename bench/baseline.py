@@ -5,16 +5,24 @@
 pdfplumber `extract_text()` per page (one process), 180-word windows with 40 words of
 overlap, all-MiniLM-L6-v2 `encode(batch_size=32)`, Chroma `upsert` into a fresh
 PersistentClient collection (batches of `get_max_batch_size()`). Times each stage.
+
+`make eval` uses the same windows (`windows_of`) for its quality baselines: BM25 over the
+windows (`BM25`) and MiniLM cosine over the windows (`dense_search`), beside our search.
+Text files are read as they are and HTML as its visible text (stdlib HTMLParser).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import re
 import resource
 import shutil
 import sys
 import time
+from collections import Counter
+from html.parser import HTMLParser
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -29,6 +37,97 @@ def windows(words: list[str]) -> list[str]:
             out.append(" ".join(chunk))
         if start + WINDOW >= len(words):
             break
+    return out
+
+
+class _Visible(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def page_texts(path: Path) -> list[str]:
+    """The text of each page: pdfplumber for PDFs, the file itself for text, visible HTML."""
+    if path.suffix.lower() == ".pdf":
+        import pdfplumber
+
+        with pdfplumber.open(str(path)) as pdf:
+            return [page.extract_text() or "" for page in pdf.pages]
+    raw = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix.lower() in (".html", ".htm"):
+        parser = _Visible()
+        parser.feed(raw)
+        raw = " ".join(parser.parts)
+    return [raw]
+
+
+def windows_of(path: Path) -> list[dict]:
+    """One dict per window: text, source, page."""
+    out = []
+    for number, text in enumerate(page_texts(path), 1):
+        for chunk in windows(text.split()):
+            out.append({"text": chunk, "source": str(path), "page": number})
+    return out
+
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def bm25_tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+class BM25:
+    """Okapi BM25 (k1 1.5, b 0.75) over the windows, as rank_bm25's BM25Okapi does it."""
+
+    def __init__(self, texts: list[str], k1: float = 1.5, b: float = 0.75):
+        self.k1, self.b = k1, b
+        self.docs = [Counter(bm25_tokens(t)) for t in texts]
+        self.lengths = [sum(d.values()) for d in self.docs]
+        self.avg = sum(self.lengths) / max(1, len(self.lengths))
+        df: Counter = Counter()
+        for d in self.docs:
+            df.update(d.keys())
+        n = len(self.docs)
+        self.idf = {t: math.log((n - f + 0.5) / (f + 0.5) + 1) for t, f in df.items()}
+
+    def top(self, query: str, k: int) -> list[tuple[int, float]]:
+        terms = [t for t in bm25_tokens(query) if t in self.idf]
+        scores = []
+        for i, (doc, length) in enumerate(zip(self.docs, self.lengths)):
+            s = 0.0
+            for t in terms:
+                f = doc.get(t)
+                if f:
+                    s += self.idf[t] * f * (self.k1 + 1) / (f + self.k1 * (1 - self.b + self.b * length / self.avg))
+            if s > 0:
+                scores.append((i, s))
+        scores.sort(key=lambda x: -x[1])
+        return scores[:k]
+
+
+def dense_search(vectors, query_vectors, k: int) -> list[list[tuple[int, float]]]:
+    """Exact cosine top-k (the vectors are normalised), as a flat Chroma index would."""
+    import numpy as np
+
+    sims = np.asarray(query_vectors) @ np.asarray(vectors).T
+    out = []
+    for row in sims:
+        best = np.argsort(-row)[:k]
+        out.append([(int(i), float(row[i])) for i in best])
     return out
 
 

@@ -12,13 +12,12 @@ from typing import Iterable, Optional
 from minutes.model import Document, Record, record_id
 
 from .blocks import Block, make_blocks
+from .passages import passages
 from .rules import rules_version
 
 __all__ = ["extract", "extract_many", "get_nlp", "rules_version", "RULES_VERSION_NAME"]
 
 RULES_VERSION_NAME = "rules"
-PASSAGE_MIN_CHARS = 200
-PASSAGE_MAX_CHARS = 1200
 _NLP = None
 
 
@@ -53,12 +52,13 @@ def extract_many(documents: Iterable[Document], nlp=None, batch_size: int = 256)
     out = []
     for document, blocks in zip(documents, plans):
         if blocks is None:
-            out.append(_passages(document))
+            out.append(passages(document, []))
             continue
         for block in blocks:
             if not block.is_heading:
                 block.sents = _sentences(next(docs), block)
-        out.append(_records(document, blocks))
+        records = _records(document, blocks)
+        out.append(sorted(records + passages(document, records), key=lambda r: (r.start, r.end)))
     return out
 
 
@@ -178,41 +178,3 @@ def _resolve(speaker: Optional[str], people: dict[str, str]) -> Optional[str]:
         if full and (len(words) == 1 or full.split(" (")[0].endswith(" ".join(words[-2:]))):
             return full
     return speaker
-
-
-def _passages(document: Document) -> list[Record]:
-    """Update reports: one passage per paragraph group, within a section."""
-    records = []
-    seen: Counter = Counter()
-    group: list = []
-
-    def flush():
-        if not group:
-            return
-        start, end = group[0].start, group[-1].end
-        text = " ".join(document.text[start:end].split())
-        if len(text) >= 40:
-            seen_key = ("passage", text)
-            rid = record_id(document.sha256, "passage", text, seen[seen_key])
-            seen[seen_key] += 1
-            section = document.section_at(start)
-            records.append(Record(
-                id=rid, kind="passage", text=text, source=document.source,
-                page=document.page_at(start), start=start, end=end,
-                agenda_item=section.label if section else None,
-                council=document.metadata.council, committee=document.metadata.committee,
-                meeting_date=document.metadata.meeting_date, document_kind=document.kind,
-                document_sha256=document.sha256, title=document.metadata.title, rule="passage.paragraph"))
-        group.clear()
-
-    current_section = None
-    for para in document.paragraphs:
-        section = document.section_at(para.start)
-        size = sum(p.end - p.start for p in group)
-        if group and (section is not current_section or size >= PASSAGE_MIN_CHARS
-                      or size + (para.end - para.start) > PASSAGE_MAX_CHARS):
-            flush()
-        current_section = section
-        group.append(para)
-    flush()
-    return records

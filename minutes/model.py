@@ -122,6 +122,7 @@ class Record:
     answer_status: Optional[str] = None
     rule: Optional[str] = None
     context: Optional[str] = None  # the paragraph's lead-in before the record, for search
+    thread: Optional[str] = None  # a passage inside a question's thread: that question's id
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -175,6 +175,16 @@ _LEAD_IN = re.compile(
 )
 
 
+def _thread_key(record: Record) -> str:
+    """The question a record's thread hangs on: a response's question, the question of the
+    thread a passage lies in, else the record itself."""
+    if record.kind == "response" and record.in_reply_to:
+        return record.in_reply_to
+    if record.kind == "passage" and record.thread:
+        return record.thread
+    return record.id
+
+
 def question_matter(text: str) -> str:
     """A question without its "The Committee asked again whether" lead-in."""
     core = _LEAD_IN.sub("", text or "", count=1).strip()
@@ -1281,7 +1291,7 @@ class Index:
         threads: dict[str, list[str]] = {}
         for rid in ranked:
             rec = records[rid]
-            key = rec.in_reply_to if rec.kind == "response" and rec.in_reply_to else rec.id
+            key = _thread_key(rec)
             threads.setdefault(key, []).append(rid)
         hits: list[Hit] = []
         for key, members in threads.items():  # dicts keep first-seen (= best rank) order
@@ -1428,14 +1438,14 @@ class Index:
             return
         # Replies are found in the keyword index (an indexed column: a Chroma `where` on
         # metadata costs ~10 ms at 100k records), then read from Chroma with the parents.
-        ids = [h.record.id for h in hits]
+        ids = [_thread_key(h.record) for h in hits]
         reply_ids: list[str] = []
         with self._sql_op("read"):
             for chunk in _chunks(ids, 500):
                 marks = ",".join("?" * len(chunk))
                 reply_ids += [row[0] for row in self.db.execute(
                     f"SELECT id FROM {self._table}_docs WHERE in_reply_to IN ({marks})", chunk)]
-        parent_ids = [h.record.in_reply_to for h in hits if h.record.in_reply_to]
+        parent_ids = [_thread_key(h.record) for h in hits if _thread_key(h.record) != h.record.id]
         fetched = self._fetch(reply_ids + parent_ids)
         children: dict[str, list[Record]] = {}
         for rid in dict.fromkeys(reply_ids):
@@ -1444,7 +1454,11 @@ class Index:
                 children.setdefault(rec.in_reply_to, []).append(rec)
         parents = {pid: fetched[pid] for pid in parent_ids if pid in fetched}
         for hit in hits:
-            kids = children.get(hit.record.id, [])
+            rec = hit.record
+            if rec.kind == "response":
+                hit.question = parents.get(rec.in_reply_to) if rec.in_reply_to else None
+                continue
+            kids = children.get(_thread_key(rec), [])
             hit.responses = sorted(kids, key=lambda r: (r.source or "", r.start, r.id))
-            if hit.record.in_reply_to:
-                hit.question = parents.get(hit.record.in_reply_to)
+            if rec.kind == "passage" and rec.thread:  # a passage inside a thread shows the thread
+                hit.question = parents.get(rec.thread)
