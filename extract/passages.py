@@ -108,8 +108,9 @@ def passages(document: Document, records: list[Record]) -> list[Record]:
             contiguous = last_end >= 0 and not any(cs < s and ce > last_end for cs, ce in covered) \
                 and gap.strip(_TRIM + ".") == ""
             size = current[-1][1] - current[0][0] if current else 0
+            # a piece longer than MAX_CHARS is split anyway: a short lead (a heading) stays with it
             if not current or section is not current_section or not contiguous or size >= TARGET_CHARS \
-                    or size + (e - s) > MAX_CHARS:
+                    or size + (e - s) > MAX_CHARS >= e - s:
                 flush()
             current.append((s, e))
             current_section = section

@@ -60,9 +60,15 @@ def vocabularies() -> dict:
         raise RulesError(f"{path}: {exc}") from None
 
 
+# Bump when the record builder changes what it makes of unchanged rules (2: passages for
+# the text no record covers): every stored document is then re-extracted by the next sync.
+EXTRACT_VERSION = "2"
+
+
 def rules_version() -> str:
-    """A short hash of every rule file: it changes whenever a pattern changes."""
-    digest = hashlib.sha256()
+    """A short hash of every rule file and EXTRACT_VERSION: it changes whenever a pattern or
+    the record layout changes."""
+    digest = hashlib.sha256(EXTRACT_VERSION.encode())
     for path in pattern_files() + [PATTERN_DIR / "sections.json"]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())

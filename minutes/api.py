@@ -294,13 +294,11 @@ class Store:
         """The stored embedding of each record id (read from Chroma; no model is loaded)."""
         out: dict[str, list[float]] = {}
         ids = list(ids)
-        col = self.index.collection
-        size = self.index.max_batch_size
+        vectors = self.index.vectors
+        size = vectors.max_batch_size
         for chunk in (ids[i:i + size] for i in range(0, len(ids), size)):
-            try:
-                got = col.get(ids=chunk, include=["embeddings"])
-            except Exception as exc:  # noqa: BLE001 - chromadb raises many kinds
-                raise StoreError(f"chroma store {self.index.location}: read failed: {exc}") from exc
+            with vectors.op("read"):
+                got = vectors.collection.get(ids=chunk, include=["embeddings"])
             embs = got.get("embeddings")
             if embs is None:
                 continue

@@ -55,7 +55,7 @@ def agreement(backends: list[str]) -> dict:
 
     from minutes.pipeline import extract_paths
     from minutes.search.embed import Embedder
-    from minutes.search.index import embed_text, threads_of
+    from minutes.search.text import embed_text, threads_of
 
     records = list(extract_paths(corpus_folders()))
     threads = threads_of(records)

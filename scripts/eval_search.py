@@ -61,12 +61,21 @@ def cache_key(files: list[Path], manifest: Path | None, model: str) -> str:
         h.update(f"{f}\x1f{st.st_size}\x1f{st.st_mtime_ns}\n".encode())
     if manifest:
         h.update(manifest.read_bytes())
-    for folder in ("ingest", "extract", "search", "minutes"):
+    for folder in ("ingest", "extract"):
         for code in sorted((ROOT / folder).rglob("*")):
-            if code.is_file() and code.suffix in (".py", ".jsonl", ".json") and "web" not in code.parts:
+            if code.is_file() and code.suffix in (".py", ".jsonl", ".json"):
                 h.update(code.relative_to(ROOT).as_posix().encode() + code.read_bytes())
-    h.update(repr((model, Embedder(model).backend)).encode())
+    h.update((ROOT / "minutes" / "model.py").read_bytes())
+    h.update(repr((model, Embedder(model).backend, _index_recipe())).encode())
     return h.hexdigest()[:16]
+
+
+def _index_recipe() -> str:
+    """What the stored vectors and keyword rows are made of (not how they are ranked)."""
+    from minutes.search import chroma, keyword, text
+
+    return repr([keyword.LEXICAL_VERSION, chroma.HNSW_EF_SEARCH, Path(text.__file__).read_text(),
+                 Path(chroma.__file__).read_text()])
 
 
 def build_store(files: list[Path], store: Path, manifest: Path | None) -> dict:

@@ -3,7 +3,8 @@
 usage: python scripts/tune_search.py --store .eval/search/store-<key> --gold GOLD_DIR...
            --queries FILE... [--set NAME=v1,v2 ...]
 
-Each `--set` names a setting of `minutes.search.index` (KEYWORD_WEIGHT, PASSAGE_WEIGHT, ...)
+Each `--set` names a fusion weight (semantic, keyword, passage, rrf_k, mode: see
+`minutes.search.fusion.FusionSettings`) or a setting of `minutes.search.keyword` (BM25_WEIGHTS)
 and the values to try; every combination is run over all the queries and scored with
 `minutes.evaluate.score_search` (the shared scorer's rules). Prints recall@5 and MRR@10 per
 query file and overall, best overall MRR first. Settings are chosen with this on the
@@ -43,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     from minutes.config import resolve_settings
     from minutes.evaluate import score_search
     from minutes.pipeline import open_index
-    from minutes.search import index as index_module
+    from dataclasses import fields, replace
+
+    from minutes.search import keyword as keyword_module
 
     gold = args.gold[0]
     if len(args.gold) > 1:
@@ -60,8 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     try:
         for combo in itertools.product(*[values for _, values in grid]) if grid else [()]:
+            fusion_names = {f.name for f in fields(index.fusion)}
             for (name, _), value in zip(grid, combo):
-                setattr(index_module, name, value)
+                if name in fusion_names:
+                    index.fusion = replace(index.fusion, **{name: value})
+                else:
+                    setattr(keyword_module, name, tuple(value) if isinstance(value, list) else value)
             scores = {}
             everything = []
             for label, queries in sets.items():

@@ -152,7 +152,7 @@ def test_store_context_manager_closes(tmp_path):
             assert {r.committee for r in st.records()} == {"Housing Committee"}
             assert st.search("empty homes", k=2)
             index = st.index
-        assert st._index is None and index._db is None
+        assert st._index is None and index.keyword._db is None
         # usable again after close
         assert len(list(st.records(kind="question"))) > 0
         st.close()

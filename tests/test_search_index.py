@@ -10,7 +10,7 @@ from minutes.config import Settings
 from minutes.errors import MinutesError, ModelError, StoreError
 from minutes.model import Record, record_id
 from minutes.search import Embedder, Index, model_slug
-from minutes.search.index import embed_text, fts_query
+from minutes.search.text import embed_text, fts_query
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64
@@ -147,7 +147,7 @@ def test_upsert_twice_same_count_and_lossless_round_trip(tmp_path, embedder, ind
     assert {r.id for r in index.records(kinds=["question"])} == {R["q1"].id, R["q2"].id}
     # the lexical index holds each record once too
     db = sqlite3.connect(tmp_path / "store" / "lexical.sqlite")
-    (rows,) = db.execute(f"SELECT count(*) FROM {index._table}_docs").fetchone()
+    (rows,) = db.execute(f"SELECT count(*) FROM {index.keyword.table}_docs").fetchone()
     db.close()
     assert rows == n
     # a fresh Index over the same store sees the same records
@@ -325,11 +325,11 @@ def test_delete_document_removes_from_both_indexes(index):
 
 
 def test_hnsw_search_breadth_is_set_and_raised_on_older_collections(tmp_path, embedder):
-    """Chroma's default ef_search loses true neighbours (search/index.py HNSW_EF_SEARCH)."""
+    """Chroma's default ef_search loses true neighbours (search/chroma.py HNSW_EF_SEARCH)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    from minutes.search.index import HNSW_EF_SEARCH
+    from minutes.search.chroma import HNSW_EF_SEARCH
 
     store = tmp_path / "store"
     old = chromadb.PersistentClient(path=str(store / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
@@ -338,24 +338,24 @@ def test_hnsw_search_breadth_is_set_and_raised_on_older_collections(tmp_path, em
     assert old.get_collection(name).configuration["hnsw"]["ef_search"] < HNSW_EF_SEARCH
     index = Index(Settings(store=store), embedder)
     try:
-        assert index.collection.configuration["hnsw"]["ef_search"] == HNSW_EF_SEARCH
+        assert index.vectors.collection.configuration["hnsw"]["ef_search"] == HNSW_EF_SEARCH
     finally:
         index.close()
     fresh = Index(Settings(store=tmp_path / "fresh"), embedder)
     try:
-        hnsw = fresh.collection.configuration["hnsw"]
+        hnsw = fresh.vectors.collection.configuration["hnsw"]
         assert hnsw["ef_search"] == HNSW_EF_SEARCH and hnsw["space"] == "cosine"
     finally:
         fresh.close()
 
 
 def test_older_keyword_layout_is_rebuilt_from_chroma(tmp_path, embedder):
-    from minutes.search.index import LEXICAL_VERSION
+    from minutes.search.keyword import LEXICAL_VERSION
 
     store = tmp_path / "store"
     idx = Index(Settings(store=store), embedder=embedder)
     idx.upsert(list(R.values()))
-    current, base = idx._table, idx._base_table
+    current, base = idx.keyword.table, idx.keyword.base
     idx.close()
     old = f"{base}_v{LEXICAL_VERSION - 1}"
     db = sqlite3.connect(store / "lexical.sqlite")
@@ -388,7 +388,7 @@ def test_older_keyword_layout_is_rebuilt_from_chroma(tmp_path, embedder):
 
 
 def test_chroma_reads_retry_only_transient_reader_errors(monkeypatch):
-    from minutes.search import index as index_module
+    from minutes.search import chroma as index_module
 
     monkeypatch.setattr(index_module, "_READ_RETRIES", (0, 0, 0))
 

@@ -6,7 +6,7 @@ import pytest
 from minutes.config import Settings
 from minutes.model import Record, record_id
 from minutes.search import Embedder, Index
-from minutes.search.index import question_matter
+from minutes.search.text import question_matter
 
 SHA = {"jan": "1" * 64, "jun": "2" * 64, "oth": "3" * 64}
 SRC = {"jan": "fenbridge/2024-01-14-scrutiny.txt", "jun": "fenbridge/2024-06-10-scrutiny.txt",

@@ -1,0 +1,96 @@
+"""Fusing the semantic and keyword retrievers' candidates into one ranking.
+
+`fuse(semantic, keyword, settings, weight)` with `FusionSettings.mode`:
+- "score" (default): sum of per-query normalised scores, each times its retriever's weight:
+  raw cosine for the semantic side (a flat semantic ranking stays flat), bm25 divided by the
+  best bm25 of the query for the keyword side;
+- "rrf": weighted reciprocal rank fusion, weight / (rrf_k + rank).
+`weight(id)` scales a candidate (report passages count less than questions, answers and
+decisions). The settings come from `MINUTES_FUSION` ("score" or "rrf") and
+`MINUTES_FUSION_WEIGHTS` ("semantic=1,keyword=0.5,passage=0.7"); the defaults were chosen
+with `scripts/tune_search.py` on the development queries (see the README's "Ranking").
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import Callable, Optional
+
+from minutes.errors import MinutesError
+
+MODES = ("score", "rrf")
+ENV_MODE = "MINUTES_FUSION"
+ENV_WEIGHTS = "MINUTES_FUSION_WEIGHTS"
+RETRIEVERS = ("semantic", "keyword")
+
+
+@dataclass(frozen=True)
+class FusionSettings:
+    mode: str = "score"
+    semantic: float = 1.0
+    keyword: float = 0.5
+    passage: float = 0.7  # a report passage's score is multiplied by this
+    rrf_k: int = 60
+
+    @classmethod
+    def from_env(cls, environ: Optional[dict] = None) -> "FusionSettings":
+        env = os.environ if environ is None else environ
+        out = cls()
+        mode = (env.get(ENV_MODE) or "").strip()
+        if mode:
+            if mode not in MODES:
+                raise MinutesError(f"{ENV_MODE}={mode!r}: use one of {', '.join(MODES)}")
+            out = replace(out, mode=mode)
+        for part in filter(None, (p.strip() for p in (env.get(ENV_WEIGHTS) or "").split(","))):
+            name, _, value = part.partition("=")
+            name = name.strip()
+            if name not in ("semantic", "keyword", "passage", "rrf_k"):
+                raise MinutesError(f"{ENV_WEIGHTS}: unknown weight {name!r} (semantic, keyword, passage, rrf_k)")
+            try:
+                number = float(value)
+            except ValueError:
+                raise MinutesError(f"{ENV_WEIGHTS}: {name} needs a number, not {value!r}") from None
+            out = replace(out, **{name: int(number) if name == "rrf_k" else number})
+        return out
+
+    def weight_of(self, retriever: str) -> float:
+        return self.semantic if retriever == "semantic" else self.keyword
+
+
+@dataclass
+class Fused:
+    scores: dict[str, float]
+    order: list[str]  # first-seen order, a stable tie-break
+    found_by: dict[str, list[str]]
+
+    def ranked(self) -> list[str]:
+        position = {rid: i for i, rid in enumerate(self.order)}
+        return sorted(self.order, key=lambda rid: (-self.scores[rid], position[rid]))
+
+
+def fuse(semantic: list[tuple[str, float]], keyword: list[tuple[str, float]], settings: FusionSettings,
+         weight: Callable[[str], float] = lambda rid: 1.0) -> Fused:
+    """One ranking from both retrievers' (id, score) candidates, best first."""
+    out = Fused({}, [], {})
+    for name, pairs in (("semantic", semantic), ("keyword", keyword)):
+        if not pairs:
+            continue
+        top = 1.0 if name == "semantic" else max(sc for _, sc in pairs) or 1.0
+        for rank, (rid, sc) in enumerate(pairs, start=1):
+            if rid not in out.scores:
+                out.order.append(rid)
+                out.scores[rid] = 0.0
+            part = sc / top if settings.mode == "score" else 1.0 / (settings.rrf_k + rank)
+            out.scores[rid] += settings.weight_of(name) * part * weight(rid)
+            out.found_by.setdefault(rid, []).append(name)
+    return out
+
+
+def single(pairs: list[tuple[str, float]], retriever: str) -> Fused:
+    """One retriever's ranking as it is (modes "semantic" and "keyword")."""
+    out = Fused({}, [], {})
+    for rid, sc in pairs:
+        out.order.append(rid)
+        out.scores[rid] = sc
+        out.found_by[rid] = [retriever]
+    return out
