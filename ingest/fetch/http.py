@@ -105,7 +105,7 @@ class HttpClient:
     backoff: float = 2.0  # first retry waits this long, then doubles
     max_wait: float = 120.0  # cap on one wait (backoff or Retry-After)
     max_bytes: Optional[int] = field(default_factory=lambda: ReadLimits.from_env().max_bytes)
-    allowed_hosts: Iterable[str] = ()  # redirects may also go to these hosts
+    allowed_hosts: Iterable[str] = ()  # redirects may also go to these hosts (".example.org": subdomains)
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     transport: object = None
@@ -165,9 +165,13 @@ class HttpClient:
         if parts.scheme.lower() not in ("http", "https"):
             raise FetchError(url, f"redirect to a non-http(s) URL refused ({parts.scheme}:)")
         host = (parts.hostname or "").lower()
-        if host != (urlsplit(current).hostname or "").lower() and host not in self.allowed_hosts:
+        if host != (urlsplit(current).hostname or "").lower() and not self.host_allowed(host):
             raise FetchError(url, f"redirect to another host ({host}) refused")
         return target
+
+    def host_allowed(self, host: str) -> bool:
+        """In `allowed_hosts`; an entry starting with "." allows that domain's subdomains."""
+        return any(host == a or (a.startswith(".") and host.endswith(a)) for a in self.allowed_hosts)
 
     def _with_retries(self, url: str, current: str, headers: dict) -> Response:
         attempt = 0
