@@ -35,7 +35,7 @@ def tesseract_problem() -> Optional[str]:
         return NO_PYTESSERACT
     try:
         pytesseract.get_tesseract_version()
-    except Exception:  # noqa: BLE001 - TesseractNotFoundError, or a broken install
+    except (Exception, SystemExit):  # noqa: BLE001 - TesseractNotFoundError, a broken install, an old version
         return NO_TESSERACT
     return None
 

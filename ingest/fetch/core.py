@@ -206,7 +206,7 @@ class Run:
                 return prev.path
             data = response.body
             etag, last_modified = response.etag, response.last_modified
-            served = response.filename() if target.server_name else None
+            served = (response.filename() or target.name_hint or response.url_name()) if target.server_name else None
         else:
             data, served = target.body, None
         rel = self._path_for(target, prev, data, served)
@@ -249,7 +249,7 @@ class Run:
 
     def _path_for(self, target: Target, prev: Optional[Entry], data: bytes, served: Optional[str]) -> str:
         if target.server_name:
-            name = safe_name(served or target.name_hint or target.url.rsplit("/", 1)[-1])
+            name = safe_name(served or target.name_hint)
             stem = f"{target.stem}/{Path(name).stem or 'document'}"
             suffix = suffix_for(data, name)
         else:

@@ -57,16 +57,17 @@ class Response:
         return self.headers.get("last-modified")
 
     def filename(self) -> Optional[str]:
-        """The server's name for the file (Content-Disposition, else the URL's last part); unsafe."""
+        """The server's name for the file (Content-Disposition), unsafe until sanitised."""
         disp = self.headers.get("content-disposition", "")
         m = re.search(r"filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)", disp)
         if m:
             return unquote(m.group(1).strip().strip('"'))
         m = re.search(r'filename\s*=\s*"([^"]*)"', disp) or re.search(r"filename\s*=\s*([^;]+)", disp)
-        if m and m.group(1).strip():
-            return m.group(1).strip()
-        path = urlsplit(self.url).path
-        return unquote(path.rsplit("/", 1)[-1]) or None
+        return m.group(1).strip() or None if m else None
+
+    def url_name(self) -> Optional[str]:
+        """The last part of the URL's path."""
+        return unquote(urlsplit(self.url).path.rsplit("/", 1)[-1]) or None
 
 
 def check_url(url: str) -> str:
