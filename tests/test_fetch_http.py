@@ -242,3 +242,10 @@ def test_a_corrupt_state_file_starts_afresh(tmp_path):
     assert state.entries == {}
     state.save()
     assert (tmp_path / "manifest.csv").read_text() == "path,council,committee,date,title,url\n"
+
+
+@pytest.mark.parametrize("url", ["http://[bad/", "http://example.org:99999/", "http://exa mple.org/"])
+def test_malformed_urls_are_fetch_errors(url):
+    with client(retries=0) as c, pytest.raises(FetchError) as info:
+        c.get(url)
+    assert info.value.url == url

@@ -72,7 +72,11 @@ class Response:
 
 def check_url(url: str) -> str:
     """The URL, if it is http(s) with a host; else FetchError."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise FetchError(url, f"not a URL ({exc})") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise FetchError(url, f"only http and https URLs are fetched (not {parts.scheme or 'a relative URL'!r})")
     if not parts.hostname:
@@ -221,8 +225,10 @@ class HttpClient:
                 out.body = self._read_body(url, r)
         except httpx.TimeoutException:
             raise _Transient(f"timed out after {self.timeout:g} s") from None
-        except httpx.TransportError as exc:
+        except (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
             raise _Transient(f"cannot connect ({type(exc).__name__}: {exc})") from None
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # a bad URL or a garbled answer
+            raise FetchError(url, f"{type(exc).__name__}: {exc}") from None
         self.downloaded += 1
         return out
 
