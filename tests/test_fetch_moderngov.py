@@ -262,3 +262,20 @@ def test_manifest_is_what_ingest_reads(site, tmp_path):
     assert (got.council, got.committee, got.meeting_date) == (COUNCIL, "Full Council", "2025-02-26")
     assert got.url == f"{site.url}/ieListDocuments.aspx?CId=14&MId=102"
     shutil.rmtree(out)
+
+
+def test_an_error_page_never_replaces_a_fetched_pdf(site, tmp_path):
+    out = tmp_path / "out"
+    assert _fetch(site, out)[0] == 0
+    good = (out / "full-council/2025-02-26_102-minutes.pdf").read_bytes()
+    site.add(PRINTED, Answer(b"<html><body>Service temporarily unavailable</body></html>",
+                             headers={"Content-Type": "text/html"}))
+    code, summary = _fetch(site, out)
+    assert code == 1 and summary["failed"][0]["cause"] == (
+        "the server now sends .html instead of .pdf; full-council/2025-02-26_102-minutes.pdf is kept")
+    assert (out / "full-council/2025-02-26_102-minutes.pdf").read_bytes() == good
+    assert "full-council/2025-02-26_102-minutes.pdf" in _manifest(out)
+    site.add(PRINTED, Answer(b""))
+    code, summary = _fetch(site, out)
+    assert code == 1 and summary["failed"][0]["cause"] == "empty answer (0 bytes)"
+    assert (out / "full-council/2025-02-26_102-minutes.pdf").read_bytes() == good

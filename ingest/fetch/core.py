@@ -201,10 +201,14 @@ class Run:
         if target.body is None:
             response = self.client.get(target.url, etag=prev.etag if have else None,
                                        last_modified=prev.last_modified if have else None)
-            if response.not_modified and have:
+            if response.not_modified:
+                if not have:
+                    raise FetchError(target.url, "HTTP 304 Not Modified to a request that was not conditional")
                 self._keep(prev, target, prev.etag, prev.last_modified)
                 return prev.path
             data = response.body
+            if not data:
+                raise FetchError(target.url, "empty answer (0 bytes)")
             etag, last_modified = response.etag, response.last_modified
             served = (response.filename() or target.name_hint or response.url_name()) if target.server_name else None
         else:
@@ -219,10 +223,12 @@ class Run:
             state.entries[target.key] = entry
             self._unchanged(rel, prev, entry)
             return rel
-        existed = path.exists() or (prev is not None and have)
+        if have and prev.path != rel:
+            # a PDF that now comes back as an HTML page is more likely an error page than news
+            raise FetchError(target.url, f"the server now sends {Path(rel).suffix or 'another kind of file'} "
+                                         f"instead of {Path(prev.path).suffix}; {prev.path} is kept")
+        existed = path.exists() or have
         atomic_write(path, data)
-        if prev is not None and prev.path != rel and (self.out / prev.path).is_file():
-            (self.out / prev.path).unlink()  # renamed: its suffix changed
         state.entries[target.key] = self._entry(target, rel, sha, len(data), etag, last_modified, prev,
                                                 fetched=True)
         state.save()
