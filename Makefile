@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE = 1
 export TRANSFORMERS_OFFLINE = 1
 export ANONYMIZED_TELEMETRY = False
 
-.PHONY: install test demo eval eval-backends bench bench-pdf clean corpus-pdfs browser
+.PHONY: install test demo eval eval-backends bench bench-pdf clean corpus-pdfs browser tesseract
 
 install: $(STAMP)
 
@@ -19,12 +19,16 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
-test: $(STAMP) browser
+test: $(STAMP) browser tesseract
 	$(PY) -m pytest
 
 # The web tests drive Debian's Chromium (never `playwright install`): apt-get it when missing.
 browser:
 	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
+
+# OCR of scanned PDFs runs Debian's Tesseract (tests/test_ocr.py): apt-get it when missing.
+tesseract:
+	@command -v tesseract >/dev/null || { apt-get update && apt-get install -y tesseract-ocr; }
 
 demo: $(STAMP)
 	$(VENV)/bin/minutes demo --store .demo-store

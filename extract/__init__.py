@@ -105,7 +105,7 @@ def _records(document: Document, blocks: list[Block]) -> list[Record]:
             meeting_date=document.metadata.meeting_date, document_kind=document.kind,
             document_sha256=document.sha256, title=document.metadata.title,
             outcome=draft.outcome if draft.kind == "recommendation" else None,
-            rule=draft.rule, context=_context(document, start))))
+            rule=draft.rule, context=_context(document, start), ocr=document.ocr_at(start))))
     for draft, record in records:
         if draft.reply_to is not None:
             record.in_reply_to = ids.get(id(draft.reply_to))

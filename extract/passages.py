@@ -135,7 +135,8 @@ def passages(document: Document, records: list[Record]) -> list[Record]:
                 agenda_item=section.label if section else None,
                 council=meta.council, committee=meta.committee, meeting_date=meta.meeting_date,
                 document_kind=document.kind, document_sha256=document.sha256, title=meta.title,
-                rule="passage.uncovered", thread=_thread_of(start, end, threads)))
+                rule="passage.uncovered", thread=_thread_of(start, end, threads),
+                ocr=document.ocr_at(start)))
     return out
 
 

@@ -23,7 +23,7 @@ KNOWN_UNSUPPORTED: tuple[str, ...] = (".doc", ".docm", ".dot", ".dotx", ".rtf", 
 SYMLINK_OUTSIDE = "symlink outside the ingest folder"
 # Bump when a reader change alters the Document of an unchanged file: `minutes sync` then
 # re-reads (and re-extracts) every file ingested under an older reader version.
-READER_VERSION = "1"
+READER_VERSION = "2"  # 2: OCR of pages without a text layer
 
 __all__ = ["SUPPORTED_SUFFIXES", "read", "iter_sources", "metadata_from_text", "load_manifest",
            "document_kind", "find_sections", "ReadLimits", "check_source", "SkippedPath"]

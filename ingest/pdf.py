@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Optional
 
 from minutes.errors import ReadError
@@ -415,12 +415,39 @@ def _read_pdf(data: bytes, engine: Engine, source: str, limits: Optional[ReadLim
     pages = extract_lines(data, engine, limits, deadline, source)
     if not pages:
         raise PdfError("truncated or corrupt PDF (no pages)")
+    pages, ocr_done, tried = _ocr_blank_pages(data, pages, source, deadline)
     if not any(l.text.strip() for p in pages for l in p.lines):
-        raise PdfError("no text layer (scanned PDF?); OCR is not enabled")
+        if tried is None:
+            raise PdfError("no text layer (scanned PDF?); OCR is not enabled")
+        raise PdfError("no text layer, and OCR found no text" if tried
+                       else "no text layer (and no scanned image for OCR)")
     if deadline:
         deadline.check()
     head = "\n".join(l.text for p in pages[:2] for l in p.lines)
     pages = remove_running_text(pages)
     blocks = build_blocks(pages)
     text, page_spans, paragraphs = assemble(blocks, len(pages))
+    if ocr_done:
+        page_spans = [replace(p, ocr=p.number in ocr_done) for p in page_spans]
     return Extracted(text, page_spans, paragraphs, head=head)
+
+
+def _ocr_blank_pages(data: bytes, pages: list[PageLines], source: str,
+                     deadline: Optional[Deadline]) -> tuple[list[PageLines], set[int], Optional[bool]]:
+    """Pages without text read by OCR (unless MINUTES_OCR=off): the pages, the numbers of those
+    OCR read text from, and whether OCR ran on any image (None: OCR is off). A PDF with some
+    text and no Tesseract keeps its blank pages blank; a scan with no text at all fails
+    naming what to install."""
+    blank = [p.number for p in pages if not any(l.text.strip() for l in p.lines)]
+    if not blank:
+        return pages, set(), False
+    from .ocr import ocr_enabled, ocr_pages, tesseract_problem
+
+    if not ocr_enabled():
+        return pages, set(), None
+    if len(blank) < len(pages) and tesseract_problem():
+        return pages, set(), False
+    found = ocr_pages(data, blank, source=source, deadline=deadline)
+    done = {n for n, lines in found.items() if lines}
+    return [PageLines(p.number, p.width, p.height, found[p.number]) if p.number in done else p
+            for p in pages], done, bool(found)

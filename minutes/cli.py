@@ -204,6 +204,79 @@ def _print_sync(report, prune: bool) -> None:
             click.echo(f"  {r.status}: {r.path}: {r.cause}", err=True)
 
 
+@main.group()
+def fetch():
+    """Download minutes (and papers) from where councils publish them, with a manifest.csv.
+
+    Exit codes: 0 ok, 1 some items failed, 2 usage error (or the folder is in use)."""
+
+
+def fetch_options(f):
+    f = click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")(f)
+    f = click.option("--allow-redirect", "allow_hosts", multiple=True, metavar="HOST",
+                     help="Follow redirects to this host too (.example.org: its subdomains).")(f)
+    f = click.option("--retries", type=click.IntRange(min=0), help="Retries on 429/5xx/timeouts (default 3).")(f)
+    f = click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+                     help="Seconds to wait for a server (default 30).")(f)
+    f = click.option("--delay", type=click.FloatRange(min=0),
+                     help="Seconds between two requests to one host (default 1).")(f)
+    f = click.option("--council", help="Council name for the manifest.")(f)
+    f = click.option("--papers", is_flag=True, help="Also the reports and attachments the meetings link.")(f)
+    f = click.option("-o", "--out", required=True, type=click.Path(file_okay=False),
+                     help="Folder for the files and manifest.csv.")(f)
+    f = click.option("--until", help="Last meeting date: YYYY-MM-DD or Nd (default today).")(f)
+    f = click.option("--since", help="First meeting date: YYYY-MM-DD or Nd, N days ago (default 90d).")(f)
+    f = click.option("--committee", "committees", multiple=True, metavar="NAME|ID",
+                     help="Only this committee (repeatable; default all).")(f)
+    return f
+
+
+def _run_fetch(ctx, as_json: bool, call) -> None:
+    show = not as_json and sys.stderr.isatty()
+    with store_errors(ctx, as_json):
+        summary = call(progress=(lambda m: click.echo(f"  {m}", err=True)) if show else None)
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
+    else:
+        click.echo(f"Fetched {summary.meetings} meetings ({summary.since} to {summary.until}): "
+                   f"{len(summary.new)} new, {len(summary.changed)} changed, {len(summary.unchanged)} unchanged, "
+                   f"{len(summary.failed)} failed; manifest: {Path(summary.out) / 'manifest.csv'}")
+        for f in summary.failed:
+            click.echo(f"  failed: {f['url']}: {f['cause']}", err=True)
+    ctx.exit(summary.exit_code)
+
+
+@fetch.command("moderngov")
+@click.argument("url")
+@fetch_options
+@click.pass_context
+def fetch_moderngov(ctx, url, committees, since, until, out, papers, council, delay, timeout, retries,
+                    allow_hosts, as_json):
+    """Minutes from a ModernGov site (its mgWebService.asmx), e.g. https://democracy.example.gov.uk."""
+    from minutes.ingest.fetch import fetch_moderngov as run
+
+    _run_fetch(ctx, as_json, lambda progress: run(
+        url, out, committees=committees, since=since, until=until, papers=papers, council=council,
+        delay=delay, timeout=timeout, retries=retries, allow_hosts=allow_hosts, progress=progress))
+
+
+@fetch.command("legistar")
+@click.argument("client")
+@fetch_options
+@click.option("--api", default="https://webapi.legistar.com", show_default=True, help="The Legistar Web API.")
+@click.option("--token", envvar="MINUTES_LEGISTAR_TOKEN", help="API token, for clients that need one.")
+@click.pass_context
+def fetch_legistar(ctx, client, committees, since, until, out, papers, council, delay, timeout, retries,
+                   allow_hosts, as_json, api, token):
+    """Minutes from the Legistar Web API for CLIENT (e.g. seattle)."""
+    from minutes.ingest.fetch import fetch_legistar as run
+
+    _run_fetch(ctx, as_json, lambda progress: run(
+        client, out, committees=committees, since=since, until=until, papers=papers, council=council,
+        api=api, token=token, delay=delay, timeout=timeout, retries=retries, allow_hosts=allow_hosts,
+        progress=progress))
+
+
 @main.command()
 @store_options
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")

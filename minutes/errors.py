@@ -44,3 +44,15 @@ class LimitExceeded(ReadError):
 
 class ReaderCrashed(ReadError):
     """The worker process reading a file died (a crash in a parser, or killed for memory)."""
+
+
+class FetchError(MinutesError):
+    """A URL could not be fetched. The message names the URL and the cause."""
+
+    def __init__(self, url: str, cause: str):
+        super().__init__(f"{url}: {cause}")
+        self.url = url
+        self.cause = cause
+
+    def __reduce__(self):
+        return (type(self), (self.url, self.cause))

@@ -13,7 +13,7 @@ CSV is written with the csv module (QUOTE_MINIMAL: a cell holding a comma, a quo
 break is quoted, quotes doubled), `\\r\\n` row ends, UTF-8 (with a BOM for spreadsheets when
 asked). An empty cell is a missing value. JSON Lines keep nulls and integers; Parquet (needs
 pyarrow: `pip install 'minutes[parquet]'`) has typed columns: int64 for numbers and counts,
-string for the rest.
+bool for `ocr`, string for the rest.
 
 Nothing here opens a store: `minutes.api.Store.export` feeds these functions.
 """
@@ -40,7 +40,7 @@ PARQUET_MISSING = "Parquet export needs pyarrow: pip install 'minutes[parquet]'"
 #: one row per record: every Record field, then what the manifest says about its document
 RECORD_COLUMNS: tuple[str, ...] = (
     "id", "kind", "text", "speaker", "in_reply_to", "outcome", "answer_status", "rule",
-    "agenda_item", "page", "start", "end", "context",
+    "agenda_item", "page", "start", "end", "context", "ocr",
     "source", "document_sha256", "council", "committee", "meeting_date", "document_kind", "title",
     "rules_version", "reader_version", "model", "ingested_at",
 )
@@ -57,6 +57,7 @@ MEETING_COLUMNS: tuple[str, ...] = (
     "rules_version", "reader_version", "model", "ingested_at",
 )
 INT_COLUMNS = frozenset({"page", "start", "end", "question_page", "answer_page", "records", *RECORD_KINDS})
+BOOL_COLUMNS = frozenset({"ocr"})  # CSV: true / false
 
 Row = dict[str, Any]
 
@@ -183,6 +184,8 @@ def format_for(path: Optional[Union[str, os.PathLike]], fmt: Optional[str] = Non
 
 
 def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return "" if value is None else value
 
 
@@ -210,7 +213,8 @@ def _pyarrow():
 
 def write_parquet(table: Table, dest: Union[str, os.PathLike, IO[bytes]]) -> None:
     pa, pq = _pyarrow()
-    schema = pa.schema([(c, pa.int64() if c in INT_COLUMNS else pa.string()) for c in table.columns])
+    schema = pa.schema([(c, pa.int64() if c in INT_COLUMNS else pa.bool_() if c in BOOL_COLUMNS else pa.string())
+                        for c in table.columns])
     data = {c: [row[c] for row in table.rows] for c in table.columns}
     pq.write_table(pa.table(data, schema=schema), dest)
 
@@ -275,5 +279,7 @@ def parse_row(row: Mapping[str, Any], columns: Iterable[str] = RECORD_COLUMNS) -
             v = None
         elif c in INT_COLUMNS and isinstance(v, str):
             v = int(v)
+        elif c in BOOL_COLUMNS and isinstance(v, str):
+            v = v.lower() == "true"
         out[c] = v
     return out

@@ -18,6 +18,7 @@ class Page:
     number: int
     start: int
     end: int
+    ocr: bool = False  # its text was read from an image by OCR
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,18 @@ class Document:
         i = max(0, bisect.bisect_right(starts, offset) - 1)
         return self.pages[i].number
 
+    @property
+    def ocr(self) -> bool:
+        """Some of its text came from OCR."""
+        return any(p.ocr for p in self.pages)
+
+    def ocr_at(self, offset: int) -> bool:
+        """Was the text at `offset` read by OCR?"""
+        if not self.ocr:
+            return False
+        number = self.page_at(offset)
+        return any(p.ocr for p in self.pages if p.number == number)
+
     def section_at(self, offset: int) -> Optional[Section]:
         found = None
         for section in self.sections:
@@ -123,6 +136,7 @@ class Record:
     rule: Optional[str] = None
     context: Optional[str] = None  # the paragraph's lead-in before the record, for search
     thread: Optional[str] = None  # a passage inside a question's thread: that question's id
+    ocr: bool = False  # read from a scanned page by OCR
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -75,7 +75,7 @@ def _cause(path: Path, **kwargs) -> tuple[type, str]:
 # ---------------------------------------------------------------- one verdict per file
 
 @pytest.mark.parametrize("name, error, cause", [
-    ("scanned.pdf", ReadError, "no text layer (scanned PDF?); OCR is not enabled"),
+    ("scanned.pdf", ReadError, "no text layer (and no scanned image for OCR)"),
     ("encrypted.pdf", ReadError, "encrypted PDF"),
     ("truncated.pdf", ReadError, "truncated or corrupt PDF"),
     ("random.pdf", ReadError, "not a PDF (no %PDF header); truncated or corrupt PDF"),
@@ -365,7 +365,7 @@ def test_mixed_folder_every_good_file_is_read(bad, tmp_path: Path, monkeypatch) 
     for p in good:
         assert verdicts[p.name] == ("ingested", None), p.name
     expected = {
-        "scanned.pdf": ("failed", "no text layer (scanned PDF?); OCR is not enabled"),
+        "scanned.pdf": ("failed", "no text layer (and no scanned image for OCR)"),
         "encrypted.pdf": ("failed", "encrypted PDF"),
         "truncated.pdf": ("failed", "truncated or corrupt PDF"),
         "random.pdf": ("failed", "not a PDF (no %PDF header); truncated or corrupt PDF"),
