@@ -15,7 +15,7 @@ from .blocks import Block, make_blocks
 from .passages import passages
 from .rules import rules_version
 
-__all__ = ["extract", "extract_many", "get_nlp", "rules_version", "RULES_VERSION_NAME"]
+__all__ = ["extract", "extract_many", "get_nlp", "rules_version", "warnings_for", "RULES_VERSION_NAME"]
 
 RULES_VERSION_NAME = "rules"
 _NLP = None
@@ -59,6 +59,38 @@ def extract_many(documents: Iterable[Document], nlp=None, batch_size: int = 256)
                 block.sents = _sentences(next(docs), block)
         records = _records(document, blocks)
         out.append(sorted(records + passages(document, records), key=lambda r: (r.start, r.end)))
+    return out
+
+
+# a first or procedural agenda item holding this share of a long paper's text is suspect
+SWALLOWED_SHARE = 0.6
+SWALLOWED_MIN_CHARS = 2000
+
+
+def warnings_for(document: Document, records: list[Record]) -> list[str]:
+    """Why a paper's records may be wrong or missing: minutes that yield no question,
+    response or recommendation, or whose first or procedural item holds most of the text
+    (item headings not found). Ingest reports them; `minutes status` lists them."""
+    if document.kind != "minutes":
+        return []
+    out = []
+    if not any(r.kind != "passage" for r in records):
+        out.append("no question, response or recommendation found in these minutes "
+                   "(searchable as passages only)")
+    total = len(document.text)
+    if total >= SWALLOWED_MIN_CHARS and document.sections:
+        from .rules import vocabularies
+
+        procedural = [h.lower() for h in vocabularies().get("exclude_headings", [])]
+        top = [s for s in document.sections if len(s.path) <= 1] or document.sections
+        for position, section in enumerate(top):
+            share = (section.end - section.start) / total
+            title = section.title.lower()
+            is_procedural = any(re.sub(r"^[\d.\s]+", "", title).startswith(p) for p in procedural)
+            if share >= SWALLOWED_SHARE and is_procedural or share >= 0.75 and position == 0 < len(top) - 1:
+                out.append(f"agenda item {section.title!r} holds {share:.0%} of the text: "
+                           "the headings of later items may not have been found")
+                break
     return out
 
 

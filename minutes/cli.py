@@ -1,4 +1,9 @@
-"""Command line: parses options, calls the library, turns MinutesError into ClickException."""
+"""Command line: parses options, calls `minutes.Store`, turns MinutesError into an exit code.
+
+Every library error goes through one mapper (`failure`) and the one table in
+`minutes.errors`: 0 ok, 1 some files failed, 2 usage or store error, 3 store locked,
+4 model unavailable. With --json an error is printed as {"ok": false, "exit_code", "error"}.
+"""
 from __future__ import annotations
 
 import json
@@ -9,23 +14,38 @@ from typing import Optional
 
 import click
 
-from . import pipeline
-from .config import resolve_settings
-from .errors import MinutesError, ReadError
+from .errors import EXIT_FAILED, MinutesError, ReadError, describe, exit_code
 from .model import Hit, Metadata, Record
+from .report import format_stats
+from .store import Store, metadata_of
 
 KINDS = ("question", "response", "recommendation", "passage")
 MODES = ("hybrid", "semantic", "keyword")
 
 
+class Failure(click.ClickException):
+    """A library error as the CLI shows it: its message and its exit code from the table."""
+
+    def __init__(self, exc: MinutesError, as_json: bool = False):
+        super().__init__(describe(exc))
+        self.exit_code = exit_code(exc)
+        self.as_json = as_json
+
+    def show(self, file=None) -> None:
+        if self.as_json:
+            click.echo(json.dumps({"ok": False, "exit_code": self.exit_code, "error": self.message},
+                                  ensure_ascii=False))
+        click.echo(f"Error: {self.message}", err=True)
+
+
 @contextmanager
-def library_errors(debug: bool = False):
+def failure(ctx: click.Context, as_json: bool = False):
     try:
         yield
     except MinutesError as exc:
-        if debug:
+        if ctx.obj and ctx.obj.get("debug"):
             raise
-        raise click.ClickException(str(exc)) from None
+        raise Failure(exc, as_json) from None
 
 
 def store_options(f):
@@ -47,17 +67,26 @@ def metadata_options(f):
     return f
 
 
-def _overrides(council, committee, meeting_date) -> Optional[Metadata]:
-    if meeting_date:
-        from minutes.ingest.metadata import parse_date
+def filter_options(f):
+    f = click.option("--committee", help="Only this committee.")(f)
+    f = click.option("--council", help="Only this council.")(f)
+    f = click.option("--since", help="Meetings on or after this date (YYYY-MM-DD).")(f)
+    f = click.option("--until", help="Meetings on or before this date (YYYY-MM-DD).")(f)
+    f = click.option("--speaker", help="Only records by this speaker.")(f)
+    f = click.option("--document", help="Only this source document (file name or sha256).")(f)
+    return f
 
-        iso = parse_date(meeting_date)
-        if not iso:
-            raise click.BadParameter(f"not a date: {meeting_date!r}", param_hint="--date")
-        meeting_date = iso
-    if not (council or committee or meeting_date):
-        return None
-    return Metadata(council=council, committee=committee, meeting_date=meeting_date)
+
+def _overrides(council, committee, meeting_date) -> Optional[Metadata]:
+    try:
+        return metadata_of(council=council, committee=committee, meeting_date=meeting_date)
+    except MinutesError as exc:
+        raise click.BadParameter(str(exc), param_hint="--date") from None
+
+
+def _filters(kinds, committee, council, since, until, speaker, document) -> dict:
+    return dict(kinds=list(kinds) or None, committee=committee, council=council, since=since,
+                until=until, speaker=speaker, document=document)
 
 
 @click.group()
@@ -65,10 +94,14 @@ def _overrides(council, committee, meeting_date) -> Optional[Metadata]:
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
-    """minutes: what council committees asked, answered and agreed, made searchable."""
+    """minutes: what council committees asked, answered and agreed, made searchable.
+
+    Exit codes: 0 ok, 1 some files failed, 2 usage or store error, 3 store locked,
+    4 embedding model unavailable."""
     ctx.obj = {"debug": debug}
 
 
+# ---- writing ---------------------------------------------------------------------------
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @store_options
@@ -77,56 +110,51 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.pass_context
 def ingest(ctx, paths, store, chroma_url, model, device, council, committee, meeting_date, manifest, as_json):
     """Read, extract and index PATHS (files or folders)."""
-    settings = resolve_settings(store, model, chroma_url, device)
-    with library_errors(ctx.obj["debug"]):
-        summary = _run_ingest(paths, settings, _overrides(council, committee, meeting_date), manifest, as_json)
+    overrides = _overrides(council, committee, meeting_date)
+    with failure(ctx, as_json), Store.open(store, model, chroma_url, device) as st:
+        summary = _with_bar(lambda progress, on_plan: st.ingest(
+            paths, overrides=overrides, manifest=manifest, progress=progress, on_plan=on_plan), "Ingesting",
+            show=not as_json and sys.stderr.isatty())
     if as_json:
         click.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
     else:
         _print_summary(summary)
-    if summary.failed:
-        ctx.exit(1)
+    ctx.exit(summary.exit_code)
 
 
-def _run_ingest(paths, settings, overrides, manifest, quiet):
-    files, _ = pipeline.source_paths(paths)
-    meta = pipeline.load_manifest(manifest)
-    show = not quiet and sys.stderr.isatty()
-    with click.progressbar(length=len(files), label="Ingesting", file=sys.stderr,
-                           show_pos=True) if show else _null_bar() as bar:
-        return pipeline.ingest(paths, settings, overrides, meta, progress=lambda _p: bar.update(1))
+def _with_bar(run, label: str, show: bool):
+    """Run `run(progress, on_plan)` with a progress bar sized by the plan."""
+    box: dict = {}
 
+    def on_plan(plan):
+        if show:
+            box["bar"] = click.progressbar(length=len(plan.entries), label=label, file=sys.stderr, show_pos=True)
+            box["bar"].__enter__()
 
-@contextmanager
-def _null_bar():
-    class Bar:
-        def update(self, n):
-            pass
+    def progress(_path):
+        if "bar" in box:
+            box["bar"].update(1)
 
-    yield Bar()
-
-
-def _print_summary(summary: pipeline.IngestSummary) -> None:
-    kinds = ", ".join(f"{n} {k}" for k, n in sorted(summary.records_by_kind.items())) or "no records"
-    click.echo(f"Files read: {summary.read}, skipped: {summary.skipped}, failed: {len(summary.failed)}")
-    click.echo(f"Records: {kinds}")
-    for outcome in summary.outcomes:
-        if outcome.status != "ingested":
-            click.echo(f"  {outcome.status}: {outcome.path}: {outcome.cause}", err=True)
-
-
-@contextmanager
-def store_errors(ctx: click.Context, as_json: bool):
-    """A MinutesError ends the command with exit code 2 (usage or store error)."""
     try:
-        yield
-    except MinutesError as exc:
-        if ctx.obj["debug"]:
-            raise
-        if as_json:
-            click.echo(json.dumps({"ok": False, "exit_code": 2, "error": str(exc)}, ensure_ascii=False))
-        click.echo(f"Error: {exc}", err=True)
-        ctx.exit(2)
+        return run(progress, on_plan)
+    finally:
+        if "bar" in box:
+            box["bar"].__exit__(None, None, None)
+
+
+def _print_summary(summary) -> None:
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(summary.records_by_kind.items())) or "no records"
+    click.echo(f"Files read: {summary.read}, skipped: {len(summary.skipped)}, failed: {len(summary.failed)}")
+    click.echo(f"Records: {kinds}")
+    _print_problems(summary)
+
+
+def _print_problems(summary) -> None:
+    for r in summary.results:
+        if r.status in ("failed", "skipped-unsupported"):
+            click.echo(f"  {r.status}: {r.path}: {r.cause}", err=True)
+    for path, cause in summary.warnings:
+        click.echo(f"  warning: {path}: {cause}", err=True)
 
 
 @main.command()
@@ -142,34 +170,12 @@ def sync(ctx, paths, store, chroma_url, model, device, council, committee, meeti
          prune, dry_run, shard, as_json):
     """Bring the store in line with PATHS: ingest new and changed files, skip unchanged ones.
 
-    Exit codes: 0 ok, 1 some files failed, 2 usage or store error (e.g. locked)."""
-    from . import sync as syncing
-    from .store import parse_shard
-
-    settings = resolve_settings(store, model, chroma_url, device)
+    Exit codes: 0 ok, 1 some files failed, 2 usage or store error, 3 store locked."""
     overrides = _overrides(council, committee, meeting_date)
-    with store_errors(ctx, as_json):
-        shard_spec = parse_shard(shard)
-        show = not as_json and not dry_run and sys.stderr.isatty()
-        bar_box: dict = {}
-
-        def on_plan(plan):
-            if show:
-                bar_box["bar"] = click.progressbar(length=len(plan.entries), label="Syncing",
-                                                   file=sys.stderr, show_pos=True)
-                bar_box["bar"].__enter__()
-
-        def progress(_path):
-            if "bar" in bar_box:
-                bar_box["bar"].update(1)
-
-        try:
-            report = syncing.sync(paths, settings, prune=prune, dry_run=dry_run, shard=shard_spec,
-                                  overrides=overrides, csv=pipeline.load_manifest(manifest),
-                                  on_plan=on_plan, progress=progress)
-        finally:
-            if "bar" in bar_box:
-                bar_box["bar"].__exit__(None, None, None)
+    with failure(ctx, as_json), Store.open(store, model, chroma_url, device) as st:
+        report = _with_bar(lambda progress, on_plan: st.sync(
+            paths, prune=prune, dry_run=dry_run, shard=shard, overrides=overrides, manifest=manifest,
+            progress=progress, on_plan=on_plan), "Syncing", show=not as_json and not dry_run and sys.stderr.isatty())
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
@@ -194,16 +200,43 @@ def _print_sync(report, prune: bool) -> None:
         click.echo("Dry run: nothing written.")
         return
     if report.recovered:
-        click.echo(f"Recovered from an interrupted run: {json.dumps(report.recovered)}")
+        click.echo("Recovered from an interrupted run: " + ", ".join(
+            f"{k.replace('_', ' ')} {len(v) if isinstance(v, list) else v}" for k, v in report.recovered.items()))
     if report.took_over:
         click.echo(f"Took over a lock left by {report.took_over}")
     click.echo(f"Records: {report.records_added} added, {report.records_removed} removed, "
                f"{report.embedded} embedded; {report.seconds:.1f} s")
-    for r in report.results:
-        if r.status in ("failed", "skipped-unsupported"):
-            click.echo(f"  {r.status}: {r.path}: {r.cause}", err=True)
+    _print_problems(report)
 
 
+@main.command()
+@store_options
+@click.option("--repair", is_flag=True, help="Fix what is found (takes the store lock).")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_context
+def check(ctx, store, chroma_url, model, device, repair, as_json):
+    """Verify that Chroma, the keyword index and the manifest agree.
+
+    Exit codes: 0 consistent (or repaired), 1 problems found, 2 store error, 3 store locked."""
+    with failure(ctx, as_json), Store.open(store, model, chroma_url, device) as st:
+        result = st.check(repair=repair)
+    final = result.get("after_repair", result)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        c = result["counts"]
+        click.echo(f"Sources {c['sources']}, documents {c['documents']}; records: manifest "
+                   f"{c['manifest_records']}, chroma {c['chroma_records']}, keyword index {c['keyword_records']}")
+        for name, (n, sample) in result["problems"].items():
+            click.echo(f"  {name.replace('_', ' ')}: {n} (e.g. {', '.join(map(str, sample[:3]))})")
+        for name, value in result.get("repaired", {}).items():
+            if value:
+                click.echo(f"Repaired: {name.replace('_', ' ')}: {len(value) if isinstance(value, (list, dict)) else value}")
+        click.echo("OK: consistent" if final["ok"] else "NOT consistent" + ("" if repair else " (run with --repair)"))
+    ctx.exit(0 if final["ok"] else EXIT_FAILED)
+
+
+# ---- fetching --------------------------------------------------------------------------
 @main.group()
 def fetch():
     """Download minutes (and papers) from where councils publish them, with a manifest.csv.
@@ -231,10 +264,11 @@ def fetch_options(f):
     return f
 
 
-def _run_fetch(ctx, as_json: bool, call) -> None:
+def _run_fetch(ctx, system: str, source: str, as_json: bool, **options) -> None:
     show = not as_json and sys.stderr.isatty()
-    with store_errors(ctx, as_json):
-        summary = call(progress=(lambda m: click.echo(f"  {m}", err=True)) if show else None)
+    with failure(ctx, as_json):
+        summary = Store.fetch(system, source, progress=(lambda m: click.echo(f"  {m}", err=True)) if show else None,
+                              **options)
     if as_json:
         click.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
     else:
@@ -253,11 +287,8 @@ def _run_fetch(ctx, as_json: bool, call) -> None:
 def fetch_moderngov(ctx, url, committees, since, until, out, papers, council, delay, timeout, retries,
                     allow_hosts, as_json):
     """Minutes from a ModernGov site (its mgWebService.asmx), e.g. https://democracy.example.gov.uk."""
-    from minutes.ingest.fetch import fetch_moderngov as run
-
-    _run_fetch(ctx, as_json, lambda progress: run(
-        url, out, committees=committees, since=since, until=until, papers=papers, council=council,
-        delay=delay, timeout=timeout, retries=retries, allow_hosts=allow_hosts, progress=progress))
+    _run_fetch(ctx, "moderngov", url, as_json, out=out, committees=committees, since=since, until=until,
+               papers=papers, council=council, delay=delay, timeout=timeout, retries=retries, allow_hosts=allow_hosts)
 
 
 @fetch.command("legistar")
@@ -269,25 +300,20 @@ def fetch_moderngov(ctx, url, committees, since, until, out, papers, council, de
 def fetch_legistar(ctx, client, committees, since, until, out, papers, council, delay, timeout, retries,
                    allow_hosts, as_json, api, token):
     """Minutes from the Legistar Web API for CLIENT (e.g. seattle)."""
-    from minutes.ingest.fetch import fetch_legistar as run
-
-    _run_fetch(ctx, as_json, lambda progress: run(
-        client, out, committees=committees, since=since, until=until, papers=papers, council=council,
-        api=api, token=token, delay=delay, timeout=timeout, retries=retries, allow_hosts=allow_hosts,
-        progress=progress))
+    _run_fetch(ctx, "legistar", client, as_json, out=out, committees=committees, since=since, until=until,
+               papers=papers, council=council, api=api, token=token, delay=delay, timeout=timeout,
+               retries=retries, allow_hosts=allow_hosts)
 
 
+# ---- reading ---------------------------------------------------------------------------
 @main.command()
 @store_options
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.pass_context
 def status(ctx, store, chroma_url, model, device, as_json):
-    """Documents, records by kind, committees, dates, versions and the last sync."""
-    from . import sync as syncing
-
-    settings = resolve_settings(store, model, chroma_url, device)
-    with store_errors(ctx, as_json):
-        data = syncing.status(settings)
+    """Documents, records by kind, committees, dates, what the next sync redoes, warnings."""
+    with failure(ctx, as_json), Store.open(store, model, chroma_url, device) as st:
+        data = st.status()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return
@@ -300,46 +326,27 @@ def status(ctx, store, chroma_url, model, device, as_json):
     click.echo(f"Committees: {len(data['committees'])}")
     for name, n in list(data["committees"].items())[:15]:
         click.echo(f"  {name}: {n} documents")
-    cur = data["versions"]["current"]
-    click.echo(f"Versions: reader {cur['reader']}, rules {cur['rules']}; "
-               f"{data['stale_sources']} sources ingested under older versions")
+    if data["stale_sources"]:
+        click.echo(f"The next sync redoes {data['stale_sources']} sources:")
+        for why, n in data["stale"].items():
+            click.echo(f"  {why}: {n}")
+    else:
+        click.echo("Every source is up to date with the current reader, rules and code.")
+    if data["warnings"]:
+        click.echo(f"Warnings: {len(data['warnings'])}")
+        for w in data["warnings"][:20]:
+            click.echo(f"  {w['path']}: {w['cause']}")
     last = data["last_sync"]
-    click.echo(f"Last sync: {last['at']} on {last.get('host')}, {last['seconds']} s, {last['counts']}" if last
-               else "Last sync: never")
+    if last:
+        counts = ", ".join(f"{n} {k}" for k, n in last["counts"].items() if n)
+        click.echo(f"Last sync: {last['at']} on {last.get('host')}, {last['seconds']} s ({counts or 'nothing to do'})")
+    else:
+        click.echo("Last sync: never")
     if data["locked_by"]:
         click.echo("Locked by: " + "; ".join(data["locked_by"]))
     if data["pending_writes"]:
         click.echo(f"Pending writes: {data['pending_writes']} (a running sync, or an interrupted one "
                    "that the next sync or `minutes check --repair` recovers)")
-
-
-@main.command()
-@store_options
-@click.option("--repair", is_flag=True, help="Fix what is found (takes the store lock).")
-@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
-@click.pass_context
-def check(ctx, store, chroma_url, model, device, repair, as_json):
-    """Verify that Chroma, the keyword index and the manifest agree.
-
-    Exit codes: 0 consistent (or repaired), 1 problems found, 2 store error."""
-    from . import sync as syncing
-
-    settings = resolve_settings(store, model, chroma_url, device)
-    with store_errors(ctx, as_json):
-        result = syncing.check(settings, repair=repair)
-    final = result.get("after_repair", result)
-    if as_json:
-        click.echo(json.dumps(result, ensure_ascii=False))
-    else:
-        c = result["counts"]
-        click.echo(f"Sources {c['sources']}, documents {c['documents']}; records: manifest "
-                   f"{c['manifest_records']}, chroma {c['chroma_records']}, keyword index {c['keyword_records']}")
-        for name, (n, sample) in result["problems"].items():
-            click.echo(f"  {name}: {n} (e.g. {', '.join(map(str, sample[:3]))})")
-        if "repaired" in result:
-            click.echo(f"Repaired: {json.dumps(result['repaired'])}")
-        click.echo("OK: consistent" if final["ok"] else "NOT consistent" + ("" if repair else " (run with --repair)"))
-    ctx.exit(0 if final["ok"] else 1)
 
 
 @main.command()
@@ -352,10 +359,11 @@ def check(ctx, store, chroma_url, model, device, repair, as_json):
 def extract(ctx, paths, council, committee, meeting_date, manifest, as_json, explain, kinds):
     """Extract records from PATHS and print them; no store is touched."""
     failures: list[ReadError] = []
-    with library_errors(ctx.obj["debug"]):
-        records = pipeline.extract_paths(paths, _overrides(council, committee, meeting_date),
-                                         pipeline.load_manifest(manifest), on_error=failures.append)
-        for record in records:
+    warnings: list[tuple[str, str]] = []
+    with failure(ctx, as_json):
+        for record in Store.extract_files(paths, _overrides(council, committee, meeting_date), manifest,
+                                          on_error=failures.append,
+                                          on_warning=lambda p, w: warnings.append((p, w))):
             if kinds and record.kind not in kinds:
                 continue
             if as_json:
@@ -364,8 +372,10 @@ def extract(ctx, paths, council, committee, meeting_date, manifest, as_json, exp
                 _print_record(record, explain)
     for err in failures:
         click.echo(f"error: {err}", err=True)
+    for path, cause in warnings:
+        click.echo(f"warning: {path}: {cause}", err=True)
     if failures:
-        ctx.exit(1)
+        ctx.exit(EXIT_FAILED)
 
 
 def _print_record(record: Record, explain: bool) -> None:
@@ -387,12 +397,7 @@ def _print_record(record: Record, explain: bool) -> None:
 @store_options
 @click.option("-k", "k", default=10, show_default=True, help="Number of results.")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS), help="Only these kinds.")
-@click.option("--committee", help="Only this committee.")
-@click.option("--council", help="Only this council.")
-@click.option("--since", help="Meetings on or after this date (YYYY-MM-DD).")
-@click.option("--until", help="Meetings on or before this date (YYYY-MM-DD).")
-@click.option("--speaker", help="Only records by this speaker.")
-@click.option("--document", help="Only this source document (file name or sha256).")
+@filter_options
 @click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
 @click.option("--batch", type=click.File("r"), help="Run one query per line of FILE.")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one hit a line.")
@@ -403,26 +408,21 @@ def search(ctx, query, store, chroma_url, model, device, k, kinds, committee, co
     if bool(query) == bool(batch):
         raise click.UsageError("give a QUERY or --batch FILE (one of them)")
     queries = [q.strip() for q in batch if q.strip()] if batch else [query]
-    settings = resolve_settings(store, model, chroma_url, device)
-    filters = dict(kinds=list(kinds) or None, committee=committee, council=council, since=since,
-                   until=until, speaker=speaker, document=document, mode=mode)
-    with library_errors(ctx.obj["debug"]):
-        index = pipeline.open_index(settings)
-        try:
-            for q in queries:
-                hits = pipeline.search(q, settings, k=k, index=index, **filters)
-                for hit in hits:
-                    if as_json:
-                        row = hit.to_dict()
-                        if batch:
-                            row["query"] = q
-                        click.echo(json.dumps(row, ensure_ascii=False))
-                    else:
-                        _print_hit(hit)
-                if not hits and not as_json:
-                    click.echo(f"No results for {q!r}.")
-        finally:
-            index.close()
+    filters = _filters(kinds, committee, council, since, until, speaker, document)
+    with failure(ctx, as_json), Store.open(store, model, chroma_url, device) as st:
+        st.require()
+        for q in queries:
+            hits = st.search(q, k=k, mode=mode, **filters)
+            for hit in hits:
+                if as_json:
+                    row = hit.to_dict()
+                    if batch:
+                        row["query"] = q
+                    click.echo(json.dumps(row, ensure_ascii=False))
+                else:
+                    _print_hit(hit)
+            if not hits and not as_json:
+                click.echo(f"No results for {q!r}.")
 
 
 def _print_hit(hit: Hit) -> None:
@@ -431,9 +431,11 @@ def _print_hit(hit: Hit) -> None:
     click.echo(click.style(f"{hit.rank}. [{r.kind}] {meeting}", bold=True))
     if r.agenda_item:
         click.echo(f"   item: {r.agenda_item}")
+    if hit.question is not None and r.kind == "passage":
+        click.echo(f"   ↳ in the thread of: {hit.question.text}")
     who = f"{r.speaker}: " if r.speaker else ""
     click.echo(f"   {who}{r.text}")
-    if hit.question is not None:
+    if hit.question is not None and r.kind != "passage":
         click.echo(f"   ↳ in reply to: {hit.question.text}")
     for answer in hit.responses:
         who = f"{answer.speaker}: " if answer.speaker else ""
@@ -447,25 +449,14 @@ def _print_hit(hit: Hit) -> None:
     click.echo()
 
 
-def filter_options(f):
-    f = click.option("--committee", help="Only this committee.")(f)
-    f = click.option("--council", help="Only this council.")(f)
-    f = click.option("--since", help="Meetings on or after this date (YYYY-MM-DD).")(f)
-    f = click.option("--until", help="Meetings on or before this date (YYYY-MM-DD).")(f)
-    f = click.option("--speaker", help="Only records by this speaker.")(f)
-    f = click.option("--document", help="Only this source document (file name or sha256).")(f)
-    return f
-
-
 @main.command()
 @store_options
 @click.option("--json", "as_json", is_flag=True, help="Print the facets as JSON.")
 @click.pass_context
 def facets(ctx, store, chroma_url, model, device, as_json):
     """What the store holds: councils, committees, dates, counts."""
-    settings = resolve_settings(store, model, chroma_url, device)
-    with library_errors(ctx.obj["debug"]):
-        data = pipeline.facets(settings)
+    with failure(ctx, as_json), Store.open(store, model, chroma_url, device) as st:
+        data = st.facets()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return
@@ -487,9 +478,9 @@ def facets(ctx, store, chroma_url, model, device, as_json):
 @click.pass_context
 def show(ctx, record_id, store, chroma_url, model, device, as_json):
     """Show a record in context: surrounding text, meeting, citation and thread."""
-    settings = resolve_settings(store, model, chroma_url, device)
-    with library_errors(ctx.obj["debug"]):
-        rc = pipeline.show(record_id, settings)
+    with failure(ctx, as_json), Store.open(store, model, chroma_url, device) as st:
+        st.require()
+        rc = st.show(record_id)
     if as_json:
         click.echo(json.dumps(rc.to_dict(), ensure_ascii=False))
         return
@@ -530,11 +521,10 @@ def show(ctx, record_id, store, chroma_url, model, device, as_json):
 def similar(ctx, text, store, chroma_url, model, device, k, committee, council, since, until,
             speaker, document, mode, as_json):
     """Has this been asked before? Earlier questions on the same matter, with answers."""
-    settings = resolve_settings(store, model, chroma_url, device)
-    filters = dict(committee=committee, council=council, since=since, until=until,
-                   speaker=speaker, document=document, mode=mode)
-    with library_errors(ctx.obj["debug"]):
-        hits = pipeline.similar(text, settings, k=k, **filters)
+    filters = dict(committee=committee, council=council, since=since, until=until, speaker=speaker, document=document)
+    with failure(ctx, as_json), Store.open(store, model, chroma_url, device) as st:
+        st.require()
+        hits = st.similar(text, k=k, mode=mode, **filters)
     for hit in hits:
         if as_json:
             click.echo(json.dumps(hit.to_dict(), ensure_ascii=False))
@@ -550,27 +540,17 @@ def similar(ctx, text, store, chroma_url, model, device, k, committee, council, 
 @click.pass_context
 def demo(ctx, store, chroma_url, model, device, fresh):
     """Ingest the bundled corpus into a store and run three example searches."""
-    settings = resolve_settings(store or ".demo-store", model, chroma_url, device)
-    with library_errors(ctx.obj["debug"]):
-        corpus = pipeline.corpus_dir()
-        if fresh and settings.chroma_url is None and Path(settings.store).exists():
-            import shutil
-
-            shutil.rmtree(settings.store)
-        manifest = pipeline.load_manifest(corpus / "manifest.csv") if (corpus / "manifest.csv").exists() else None
-        summary = pipeline.ingest(pipeline.demo_sources(corpus), settings, manifest=manifest)
+    with failure(ctx), Store.open(store or ".demo-store", model, chroma_url, device) as st:
+        summary, searches = st.demo(fresh=fresh)
         _print_summary(summary)
-        index = pipeline.open_index(settings)
-        try:
-            for q in pipeline.DEMO_QUERIES:
-                click.echo()
-                click.echo(click.style(f"$ minutes search {q!r} --store {settings.store} -k 3", fg="cyan"))
-                for hit in pipeline.search(q, settings, k=3, index=index):
-                    _print_hit(hit)
-        finally:
-            index.close()
-    click.echo(f"Try your own: .venv/bin/minutes search \"your question\" --store {settings.store}")
-    click.echo(f"Or browse it: .venv/bin/minutes serve --store {settings.store}   then open http://127.0.0.1:8000")
+        for q, hits in searches:
+            click.echo()
+            click.echo(click.style(f"$ minutes search {q!r} --store {st.location} -k 3", fg="cyan"))
+            for hit in hits:
+                _print_hit(hit)
+        where = st.location
+    click.echo(f"Try your own: .venv/bin/minutes search \"your question\" --store {where}")
+    click.echo(f"Or browse it: .venv/bin/minutes serve --store {where}   then open http://127.0.0.1:8000")
 
 
 @main.command()
@@ -584,20 +564,14 @@ def serve(ctx, store, chroma_url, model, device, host, port):
 
     from .web import create_app
 
-    settings = resolve_settings(store, model, chroma_url, device)
-    with library_errors(ctx.obj["debug"]):
-        app = create_app(settings)
-    click.echo(f"Loading the model, then serving {settings.chroma_url or settings.store} at "
-               f"http://{host}:{port} (Ctrl+C stops)", err=True)
+    with failure(ctx):
+        st = Store.open(store, model, chroma_url, device)
+        app = create_app(st)
+    click.echo(f"Loading the model, then serving {st.location} at http://{host}:{port} (Ctrl+C stops)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
-# ---- researchers: export, stats, report (thin layers over minutes.api.Store) ----------
-def _filters(kinds, committee, council, since, until, speaker, document) -> dict:
-    return dict(kinds=list(kinds) or None, committee=committee, council=council, since=since,
-                until=until, speaker=speaker, document=document)
-
-
+# ---- researchers: export, stats, report --------------------------------------------------
 @main.command("export")
 @store_options
 @click.option("--format", "fmt", type=click.Choice(("csv", "jsonl", "parquet")),
@@ -613,15 +587,11 @@ def _filters(kinds, committee, council, since, until, speaker, document) -> dict
 def export_(ctx, store, chroma_url, model, device, fmt, output, pairs, meetings, bom, kinds,
             committee, council, since, until, speaker, document):
     """Write the store's records (or --pairs, or --meetings) as CSV, JSON Lines or Parquet."""
-    from .api import Store
-
     if pairs and meetings:
         raise click.UsageError("give --pairs or --meetings, not both")
-    settings = resolve_settings(store, model, chroma_url, device)
     filters = _filters(kinds, committee, council, since, until, speaker, document)
-    with library_errors(ctx.obj["debug"]), Store.from_settings(settings) as st:
-        n = st.export(None if output == "-" else output, fmt, pairs=pairs, meetings=meetings,
-                      bom=bom, **filters)
+    with failure(ctx), Store.open(store, model, chroma_url, device) as st:
+        n = st.export(None if output == "-" else output, fmt, pairs=pairs, meetings=meetings, bom=bom, **filters)
     if output != "-":
         what = "pairs" if pairs else "meetings" if meetings else "records"
         click.echo(f"Wrote {n} rows ({what}) to {output}", err=True)
@@ -638,12 +608,8 @@ def export_(ctx, store, chroma_url, model, device, fmt, output, pairs, meetings,
 def stats(ctx, store, chroma_url, model, device, by, kinds, committee, council, since, until,
           speaker, document, as_json):
     """Record counts (by kind) and documents per committee, council, year or kind."""
-    from .api import Store
-    from .report import format_stats
-
-    settings = resolve_settings(store, model, chroma_url, device)
     filters = _filters(kinds, committee, council, since, until, speaker, document)
-    with library_errors(ctx.obj["debug"]), Store.from_settings(settings) as st:
+    with failure(ctx, as_json), Store.open(store, model, chroma_url, device) as st:
         data = st.stats(by=by, **filters)
     click.echo(json.dumps(data, ensure_ascii=False) if as_json else format_stats(data))
 
@@ -656,10 +622,7 @@ def stats(ctx, store, chroma_url, model, device, by, kinds, committee, council, 
 @click.pass_context
 def report(ctx, store, chroma_url, model, device, output, title):
     """Write a self-contained HTML summary of the store (needs matplotlib: minutes[report])."""
-    from .api import Store
-
-    settings = resolve_settings(store, model, chroma_url, device)
-    with library_errors(ctx.obj["debug"]), Store.from_settings(settings) as st:
+    with failure(ctx), Store.open(store, model, chroma_url, device) as st:
         path = st.report(output, title=title)
     click.echo(f"Wrote {path}", err=True)
 

@@ -1,5 +1,21 @@
-"""One exception tree. The CLI turns any MinutesError into a clean message."""
+"""One exception tree, and the one table that maps each error to an exit code and message.
+
+Exit codes of every `minutes` command (the README lists them):
+    0  ok
+    1  some files (or fetched items) failed, or `check` found problems; the rest was done
+    2  usage or store: bad options or input (a date, a manifest, a rule file, an unknown
+       record), or a store that cannot be opened, read or written, or does not exist
+    3  store locked: another live writer holds it (try again later)
+    4  model: the embedding model cannot be loaded offline
+"""
 from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_STORE = 2
+EXIT_LOCKED = 3
+EXIT_MODEL = 4
 
 
 class MinutesError(Exception):
@@ -30,6 +46,10 @@ class StoreError(MinutesError):
     """The store cannot be opened, read or written."""
 
 
+class StoreLocked(StoreError):
+    """Another live writer holds the store lock."""
+
+
 class ModelError(MinutesError):
     """The embedding model cannot be loaded offline."""
 
@@ -56,3 +76,31 @@ class FetchError(MinutesError):
 
     def __reduce__(self):
         return (type(self), (self.url, self.cause))
+
+
+# (error class, exit code, what the message starts with): the first class that matches wins.
+ERROR_TABLE: tuple[tuple[type, int, str], ...] = (
+    (StoreLocked, EXIT_LOCKED, "store locked"),
+    (StoreError, EXIT_STORE, "store error"),
+    (ModelError, EXIT_MODEL, "model error"),
+    (ReadError, EXIT_FAILED, "cannot read"),
+    (FetchError, EXIT_USAGE, "cannot fetch"),  # a run that cannot start; failed items are in its summary
+    (RulesError, EXIT_USAGE, "bad rules"),
+    (ManifestError, EXIT_USAGE, "bad manifest"),
+    (MinutesError, EXIT_USAGE, "error"),
+)
+
+
+def exit_code(exc: BaseException) -> int:
+    for cls, code, _ in ERROR_TABLE:
+        if isinstance(exc, cls):
+            return code
+    return EXIT_USAGE
+
+
+def describe(exc: BaseException) -> str:
+    """The one-line message a person sees: "store locked: <the error's own words>"."""
+    for cls, _, label in ERROR_TABLE:
+        if isinstance(exc, cls):
+            return f"{label}: {exc}"
+    return str(exc)

@@ -40,7 +40,7 @@ PARQUET_MISSING = "Parquet export needs pyarrow: pip install 'minutes[parquet]'"
 #: one row per record: every Record field, then what the manifest says about its document
 RECORD_COLUMNS: tuple[str, ...] = (
     "id", "kind", "text", "speaker", "in_reply_to", "outcome", "answer_status", "rule",
-    "agenda_item", "page", "start", "end", "context", "ocr",
+    "agenda_item", "page", "start", "end", "context", "thread", "ocr",
     "source", "document_sha256", "council", "committee", "meeting_date", "document_kind", "title",
     "rules_version", "reader_version", "model", "ingested_at",
 )

@@ -174,3 +174,33 @@ def record_id(document_sha256: str, kind: str, text: str, occurrence: int = 0) -
     key = f"{document_sha256}\x1f{kind}\x1f{' '.join(text.split())}\x1f{occurrence}"
     prefix = {"question": "q", "response": "r", "recommendation": "m", "passage": "p"}.get(kind, "x")
     return f"{prefix}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:16]}"
+
+
+@dataclass
+class RecordContext:
+    """A record with the text around it, its meeting and its thread."""
+
+    record: Record
+    source_status: str  # "ok", "missing" (file gone) or "changed" (sha256 differs)
+    context: str  # the surrounding paragraph(s), or the stored text when the source is not ok
+    context_start: int  # offset of `context` in the document text
+    question: Optional[Record] = None
+    responses: list[Record] = field(default_factory=list)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """The record's span as offsets into `context`."""
+        if self.source_status != "ok":
+            return 0, len(self.context)
+        return self.record.start - self.context_start, self.record.end - self.context_start
+
+    def to_dict(self) -> dict:
+        return {
+            "record": self.record.to_dict(),
+            "source_status": self.source_status,
+            "context": self.context,
+            "context_start": self.context_start,
+            "span": list(self.span),
+            "question": self.question.to_dict() if self.question else None,
+            "responses": [r.to_dict() for r in self.responses],
+        }

@@ -19,13 +19,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 from .errors import MinutesError
 from .model import RECORD_KINDS, Record
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .api import Store
 
 STATS_BY = ("committee", "council", "year", "kind")
 REPORT_MISSING = "The HTML report needs matplotlib: pip install 'minutes[report]'"
@@ -451,20 +449,19 @@ def build_report(records: Sequence[Record], *, vectors: Optional[dict[str, Seque
     return page
 
 
-def write_report(store: "Store", path: Path, *, title: Optional[str] = None) -> Path:
-    """Build the report for a store and write it to `path` (atomically)."""
+def write_report(path: Path, records: list[Record], *, vectors: Optional[dict] = None, rows: Iterable = (),
+                 store: str = "", model: Optional[str] = None, title: Optional[str] = None) -> Path:
+    """Build the report from a store's records (with question vectors and manifest rows)
+    and write it to `path` (atomically)."""
     _matplotlib()
-    records = list(store.records())
-    qids = [r.id for r in records if r.kind == "question"]
-    vectors = store.embeddings(qids) if qids else {}
-    rows = store.manifest_rows()
+    rows = list(rows)
     versions = {}
     for key, attr in (("rules", "rules_version"), ("reader", "reader_version"), ("model", "model")):
         seen = Counter(getattr(r, attr) for r in rows)
         versions[key] = ", ".join(v for v, _ in seen.most_common()) or None
-    versions["model"] = versions["model"] or store.settings.model
-    where = store.settings.chroma_url or str(store.settings.store)
-    page = build_report(records, vectors=vectors, store=where, versions=versions, title=title)
+    versions["model"] = versions["model"] or model
+    where = store
+    page = build_report(records, vectors=vectors or {}, store=where, versions=versions, title=title)
     path = Path(path)
     if not path.parent.exists():
         raise MinutesError(f"cannot write {path}: folder {path.parent} does not exist")

@@ -34,7 +34,10 @@ from typing import Callable, Iterable, Optional, Union
 from .config import Settings
 from .errors import MinutesError, ReadError
 from .model import Metadata
-from .store import (Intent, Row, StoreHandles, StoreLock, file_sha256, now_iso, open_store, shard_of)
+from .fingerprint import changes, fingerprint
+from .manifest import Intent, Row, StoreHandles, StoreLock, file_sha256, now_iso, open_store, shard_of
+from .pipeline import Processed, process
+from .sources import metadata_for, read_documents, source_paths, unsupported
 
 PathLike = Union[str, os.PathLike]
 ACTIONS = ("new", "changed", "reprocess", "unchanged", "gone")
@@ -42,18 +45,20 @@ CRASH_ENV = "MINUTES_TEST_CRASH_AFTER"  # tests: os._exit(137) after N files (se
 CRASH_POINT_ENV = "MINUTES_TEST_CRASH_POINT"  # "committed" (default), "upserted", "manifested"
 
 
-def versions(settings: Settings) -> dict[str, str]:
-    """What a manifest row records about the pipeline that produced its records."""
-    from minutes.extract import rules_version
-    from minutes.ingest import READER_VERSION
+def _format_of(path: str, row: Optional[Row] = None) -> str:
+    """The reader a file goes to: the row's format when known, else by its name."""
+    if row is not None and row.format:
+        return row.format
+    suffix = Path(path).suffix.lower().lstrip(".")
+    return {"htm": "html"}.get(suffix, suffix)
 
-    return {"reader": READER_VERSION, "rules": rules_version(), "model": settings.model}
+
+def _given(meta: Optional[Metadata]) -> dict[str, str]:
+    return {k: v for k, v in asdict(meta).items() if v} if meta is not None else {}
 
 
 def _meta_key(meta: Optional[Metadata]) -> str:
-    if meta is None:
-        return ""
-    data = {k: v for k, v in asdict(meta).items() if v}
+    data = _given(meta)
     if not data:
         return ""
     return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
@@ -73,6 +78,7 @@ class Entry:
     meta_key: str = ""
     copy_of: Optional[str] = None  # new: the same bytes are stored under this path
     touched: bool = False  # unchanged bytes, new mtime
+    meta: dict = field(default_factory=dict)  # the metadata given for the file (flags over the manifest)
 
     def to_dict(self) -> dict:
         out = {"path": self.given, "action": self.action, "sha256": self.sha256}
@@ -115,6 +121,7 @@ class FileResult:
     status: str  # ingested, copied, unchanged, failed, skipped-unsupported, pruned
     records: int = 0
     cause: Optional[str] = None
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -139,6 +146,20 @@ class SyncReport:
         return [r for r in self.results if r.status == "failed"]
 
     @property
+    def skipped(self) -> list[FileResult]:
+        return [r for r in self.results if r.status == "skipped-unsupported"]
+
+    @property
+    def read(self) -> int:
+        """Files whose records are in the store after this run."""
+        return sum(1 for r in self.results if r.status in ("ingested", "copied", "unchanged"))
+
+    @property
+    def warnings(self) -> list[tuple[str, str]]:
+        """(path, cause) of every file stored with a warning (a minutes paper that yields nothing)."""
+        return [(r.path, w) for r in self.results for w in r.warnings]
+
+    @property
     def exit_code(self) -> int:
         return 1 if self.failed else 0
 
@@ -158,7 +179,12 @@ class SyncReport:
                 "records_removed": self.records_removed,
                 "records_embedded": self.embedded,
                 "records_by_kind": dict(sorted(self.records_by_kind.items())),
+                "files_read": self.read,
+                "files_skipped": len(self.skipped),
+                "files_failed": len(self.failed),
                 "failures": [{"path": r.path, "cause": r.cause} for r in self.failed],
+                "skipped": [{"path": r.path, "cause": r.cause} for r in self.skipped],
+                "warnings": [{"path": p, "cause": c} for p, c in self.warnings],
                 "recovered": self.recovered,
                 "took_over_lock_of": self.took_over,
             })
@@ -177,18 +203,16 @@ def plan(paths: Iterable[PathLike], handles: StoreHandles, *, overrides: Optiona
          rows: Optional[dict[str, Row]] = None) -> Plan:
     """What a sync of `paths` would do, from the manifest and the files' size, mtime and
     (only where those differ) sha256. Reads nothing else; loads no model."""
-    from .pipeline import _metadata_for, _unsupported, source_paths
-
     paths = list(paths)
-    current = versions(handles.settings)
+    model = handles.settings.model
     rows = handles.manifest.rows() if rows is None else rows
-    files, unsupported = source_paths(paths)
+    files, skipped = source_paths(paths)
     out = Plan(shard=shard)
-    out.unsupported = [(str(p), _unsupported(p).cause) for p in unsupported]
+    out.unsupported = [(str(p), unsupported(p).cause) for p in skipped]
     seen: set[str] = set()
     current_by_sha: dict[str, Row] = {}
     for row in rows.values():
-        if not row.dirty and row.reader_version == current["reader"] and row.rules_version == current["rules"]:
+        if not row.dirty and not changes(row.fingerprint, fingerprint(_format_of(row.path, row), model)):
             current_by_sha.setdefault(row.sha256, row)
     for f in files:
         ap = os.path.abspath(f)
@@ -213,12 +237,13 @@ def plan(paths: Iterable[PathLike], handles: StoreHandles, *, overrides: Optiona
             touched = row is not None and row.sha256 == sha
         if shard is not None and shard_of(sha, shard[1]) != shard[0]:
             continue
-        mk = _meta_key(_metadata_for(Path(f), overrides, csv))
-        entry = Entry(ap, str(f), "unchanged", sha, st.st_size, st.st_mtime_ns, meta_key=mk, touched=touched)
+        given = metadata_for(Path(f), overrides, csv)
+        entry = Entry(ap, str(f), "unchanged", sha, st.st_size, st.st_mtime_ns, meta_key=_meta_key(given),
+                      touched=touched, meta=_given(given))
         if row is None:
             entry.action = "new"
             src = current_by_sha.get(sha)
-            if src is not None and src.meta_key == mk:
+            if src is not None and src.meta_key == entry.meta_key:
                 entry.copy_of = src.path
                 entry.reason = "same bytes already stored"
         elif row.sha256 != sha:
@@ -229,11 +254,8 @@ def plan(paths: Iterable[PathLike], handles: StoreHandles, *, overrides: Optiona
                 reasons.append("forced")
             if row.dirty:
                 reasons.append("records incomplete (recovery)")
-            if row.reader_version != current["reader"]:
-                reasons.append(f"reader {row.reader_version} -> {current['reader']}")
-            if row.rules_version != current["rules"]:
-                reasons.append(f"rules {row.rules_version} -> {current['rules']}")
-            if row.meta_key != mk:
+            reasons += changes(row.fingerprint, fingerprint(_format_of(row.path, row), model))
+            if row.meta_key != entry.meta_key:
                 reasons.append("metadata given for the file changed")
             if reasons:
                 entry.action = "reprocess"
@@ -273,7 +295,6 @@ class Writer:
         self.lock = lock
         self.rows = rows
         self.report = report
-        self.current = versions(handles.settings)
         self.refs: Counter = Counter()
         for row in rows.values():
             self.refs.update(set(row.record_ids))
@@ -311,11 +332,11 @@ class Writer:
 
     def copy(self, entry: Entry, src: Row) -> None:
         row = Row(**{**asdict(src), "path": entry.path, "size": entry.size, "mtime_ns": entry.mtime_ns,
-                     "ingested_at": now_iso(), "meta_key": entry.meta_key, "dirty": False})
+                     "ingested_at": now_iso(), "meta_key": entry.meta_key, "given": entry.meta, "dirty": False})
         self._set_row(row)
         self.report.results.append(FileResult(entry.given, "copied", len(row.record_ids)))
 
-    def commit(self, entry: Entry, document, records: list) -> None:
+    def commit(self, entry: Entry, document, records: list, warnings: Iterable[str] = ()) -> None:
         """Store one document's records, then its manifest row, then drop stale records."""
         sha = document.sha256
         old = self.rows.get(entry.path)
@@ -324,32 +345,30 @@ class Writer:
         old_ids = set(old.record_ids if old else ())
         for sib in siblings:
             old_ids.update(sib.record_ids)
-        try:
-            old_ids.update(self.index.ids_for_document(sha))
-        except AttributeError:
-            pass
+        old_ids.update(self.index.ids_for_document(sha))
         intent = Intent(self.lock.token, entry.path, sha, new_ids, sorted(old_ids - set(new_ids)), now_iso())
         self.h.manifest.put_intent(intent)
         if old_ids:  # a previous version's vectors serve records whose embedded text is unchanged
             self.index.upsert(records, reuse=sorted(old_ids))
         else:
             self.index.upsert(records)
-        stats = getattr(self.index, "last_upsert", None) or {}
-        self.report.embedded += int(stats.get("embedded", 0))
+        self.report.embedded += int(self.index.last_upsert.get("embedded", 0))
         _crash_hook("upserted", self.done + 1)
         kinds = dict(Counter(r.kind for r in records))
         meta = document.metadata
         stamp = uuid.uuid4().hex[:12]
+        fp = fingerprint(document.format, self.h.settings.model)
         row = Row(path=entry.path, sha256=sha, size=entry.size, mtime_ns=entry.mtime_ns,
-                  format=document.format, ingested_at=now_iso(), reader_version=self.current["reader"],
-                  rules_version=self.current["rules"], model=self.current["model"], record_ids=new_ids,
+                  format=document.format, ingested_at=now_iso(), reader_version=fp["reader"],
+                  rules_version=fp["rules"], model=self.h.settings.model, record_ids=new_ids,
                   kinds=kinds, meta_key=entry.meta_key, council=meta.council, committee=meta.committee,
-                  meeting_date=meta.meeting_date, title=meta.title, stamp=stamp)
+                  meeting_date=meta.meeting_date, title=meta.title, stamp=stamp, fingerprint=fp,
+                  given=entry.meta, warnings=list(warnings))
         already = {i for i in new_ids if self.refs.get(i, 0) > 0} | old_ids
         self._set_row(row)
         for sib in siblings:  # the same bytes under other names share these records
             self._set_row(Row(**{**asdict(row), "path": sib.path, "size": sib.size, "mtime_ns": sib.mtime_ns,
-                                 "meta_key": sib.meta_key}))
+                                 "meta_key": sib.meta_key, "given": sib.given}))
         _crash_hook("manifested", self.done + 1)
         stale = self._unreferenced(old_ids - set(new_ids))
         if stale:
@@ -529,28 +548,6 @@ def _execute(the_plan: Plan, handles: StoreHandles, lock: StoreLock, rows: dict[
             report.results.append(FileResult(row.path, "pruned", len(row.record_ids)))
 
 
-def _read_and_extract(path: str, override, limits):
-    """Worker process: read one file and extract its records.
-
-    Returns (Document, records, extraction error or None, read seconds, extract seconds), or
-    the ReadError. Extraction runs here so that it overlaps with the parent's embedding."""
-    from .pipeline import _read_one
-
-    start = time.perf_counter()
-    document = _read_one(path, override, limits)
-    read_s = time.perf_counter() - start
-    if isinstance(document, ReadError):
-        return document
-    from minutes.extract import extract
-
-    start = time.perf_counter()
-    try:
-        records, error = extract(document), None
-    except MinutesError as exc:
-        records, error = [], str(exc)
-    return document, records, error, read_s, time.perf_counter() - start
-
-
 def _ingest(todo: list[Entry], writer: Writer, report: SyncReport, *, overrides, csv, progress) -> None:
     """Read and extract `todo` in worker processes (a producer thread keeps them busy, up to
     READ_AHEAD documents ahead) while this process embeds batches of up to EMBED_BATCH
@@ -558,8 +555,6 @@ def _ingest(todo: list[Entry], writer: Writer, report: SyncReport, *, overrides,
     file is unchanged)."""
     import queue
     import threading
-
-    from .pipeline import read_documents
 
     timings = report.timings
     by_given = {e.given: e for e in todo}
@@ -570,7 +565,7 @@ def _ingest(todo: list[Entry], writer: Writer, report: SyncReport, *, overrides,
     END = object()
 
     def produce() -> None:
-        gen = read_documents([Path(e.given) for e in todo], overrides, csv, reader=_read_and_extract)
+        gen = read_documents([Path(e.given) for e in todo], overrides, csv, reader=process)
         try:
             for item in gen:
                 while not stop.is_set():
@@ -591,11 +586,9 @@ def _ingest(todo: list[Entry], writer: Writer, report: SyncReport, *, overrides,
     producer.start()
     finished = False
     try:
-        warm = getattr(getattr(writer.index, "embedder", None), "warm", None)
-        if warm is not None:  # load the model while the readers read the first files
-            start = time.perf_counter()
-            warm()
-            timings["load_model_s"] += time.perf_counter() - start
+        start = time.perf_counter()  # load the model while the readers read the first files
+        writer.index.embedder.warm()
+        timings["load_model_s"] += time.perf_counter() - start
         while not finished:
             batch: list = []
             size = 0
@@ -610,8 +603,8 @@ def _ingest(todo: list[Entry], writer: Writer, report: SyncReport, *, overrides,
                     raise item[1]
                 batch.append(item)
                 result = item[1]
-                if isinstance(result, tuple):
-                    size += len(result[1])
+                if isinstance(result, Processed):
+                    size += len(result.records)
                 if size >= EMBED_BATCH:
                     break
                 try:
@@ -632,7 +625,7 @@ def _ingest(todo: list[Entry], writer: Writer, report: SyncReport, *, overrides,
 
 def _commit_batch(batch, by_given, writer: Writer, report: SyncReport, done_sha, rows, progress) -> None:
     timings = report.timings
-    ready = []
+    ready: list[tuple[Entry, Processed]] = []
     for path, result in batch:
         entry = by_given[str(path)]
         if isinstance(result, ReadError):
@@ -640,24 +633,22 @@ def _commit_batch(batch, by_given, writer: Writer, report: SyncReport, done_sha,
                 progress(entry.given)
             report.results.append(FileResult(entry.given, "failed", cause=result.cause))
             continue
-        document, records, error, read_s, extract_s = result
-        timings["read_s"] += read_s
-        timings["extract_s"] += extract_s
-        timings["pages"] += len(getattr(document, "pages", ()) or ())
-        ready.append((entry, document, records, error))
-    groups = [records for _, _, records, error in ready if error is None and records]
+        timings["read_s"] += result.read_s
+        timings["extract_s"] += result.extract_s
+        timings["pages"] += len(result.document.pages)
+        ready.append((entry, result))
+    groups = [p.records for _, p in ready if p.error is None and p.records]
     index = writer.index
-    prepare = getattr(index, "prepare", None)  # an Index; stand-ins in tests may lack it
-    if groups and prepare is not None:
+    if groups:
         start = time.perf_counter()
-        stats = prepare(groups)
-        timings["embed_s"] += stats.get("encode_s", 0.0)
-        timings["lookup_s"] += time.perf_counter() - start - stats.get("encode_s", 0.0)
-        timings["texts"] += stats.get("texts", 0)
-        timings["encoded"] += stats.get("encoded", 0)
-        timings["from_store"] += stats.get("from_store", 0)
-        report.embedded += int(stats.get("embedded", 0))
-    for entry, document, records, error in ready:
+        stats = index.prepare(groups)
+        timings["embed_s"] += stats["encode_s"]
+        timings["lookup_s"] += time.perf_counter() - start - stats["encode_s"]
+        for name in ("texts", "encoded", "from_store"):
+            timings[name] += stats[name]
+        report.embedded += int(stats["embedded"])
+    for entry, done in ready:
+        document = done.document
         if progress:
             progress(entry.given)
         if document.sha256 != entry.sha256:  # rewritten while we planned: trust what was read
@@ -666,23 +657,23 @@ def _commit_batch(batch, by_given, writer: Writer, report: SyncReport, done_sha,
         if src is not None and rows[src].meta_key == entry.meta_key and entry.path not in rows:
             writer.copy(entry, rows[src])
             continue
-        if error is not None:
-            report.results.append(FileResult(entry.given, "failed", cause=error))
+        if done.error is not None:
+            report.results.append(FileResult(entry.given, "failed", cause=done.error))
             continue
-        start, encoded = time.perf_counter(), getattr(index, "encode_s", 0.0)
+        start, encoded = time.perf_counter(), index.encode_s
         try:
-            writer.commit(entry, document, records)
+            writer.commit(entry, document, done.records, done.warnings)
         except MinutesError as exc:
             if isinstance(exc, _fatal_errors()):
                 raise
             report.results.append(FileResult(entry.given, "failed", cause=str(exc)))
             continue
         finally:
-            extra = getattr(index, "encode_s", 0.0) - encoded  # anything `prepare` left to encode
+            extra = index.encode_s - encoded  # anything `prepare` left to encode
             timings["embed_s"] += extra
             timings["store_s"] += time.perf_counter() - start - extra
         done_sha[document.sha256] = entry.path
-        report.results.append(FileResult(entry.given, "ingested", len(records)))
+        report.results.append(FileResult(entry.given, "ingested", len(done.records), warnings=list(done.warnings)))
 
 
 def _fatal_errors():
@@ -708,10 +699,15 @@ def status(settings: Settings) -> dict:
             holders = []
     finally:
         handles.close()
-    current = versions(settings)
     docs: dict[str, Row] = {}
     for row in rows.values():
         docs.setdefault(row.sha256, row)
+    stale: dict[str, list[str]] = {}  # path -> why the next sync redoes it
+    for row in rows.values():
+        why = (["records incomplete (recovery)"] if row.dirty else []) + changes(
+            row.fingerprint, fingerprint(_format_of(row.path, row), settings.model))
+        if why:
+            stale[row.path] = why
     kinds: Counter = Counter()
     committees: Counter = Counter()
     councils: Counter = Counter()
@@ -740,12 +736,15 @@ def status(settings: Settings) -> dict:
         "committees": dict(committees.most_common()),
         "date_range": {"min": min(dates) if dates else None, "max": max(dates) if dates else None},
         "versions": {
-            "current": {"reader": current["reader"], "rules": current["rules"], "model": current["model"]},
+            "current": {"rules": fingerprint("txt", settings.model)["rules"],
+                        "extract": fingerprint("txt", settings.model)["extract"], "model": settings.model},
             "reader": dict(Counter(r.reader_version for r in rows.values())),
             "rules": dict(Counter(r.rules_version for r in rows.values())),
         },
-        "stale_sources": sum(1 for r in rows.values() if r.dirty or r.reader_version != current["reader"]
-                             or r.rules_version != current["rules"]),
+        "stale_sources": len(stale),
+        "stale": dict(Counter(reason for reasons in stale.values() for reason in reasons)),
+        "warnings": [{"path": r.path, "cause": w} for r in sorted(rows.values(), key=lambda r: r.path)
+                     for w in r.warnings],
         "last_sync": last,
         "pending_writes": len(pending),
         "locked_by": [i.describe() for i in holders],
@@ -872,17 +871,14 @@ def _repair(handles: StoreHandles, lock: StoreLock, found: dict) -> dict:
         else:
             writer.prune(row)
             dropped.append(row.path)
-    if reread:
-        from minutes.extract import extract
-
-        from .pipeline import read_documents
-
-        for path, result in read_documents([Path(p) for p in reread]):
-            if isinstance(result, ReadError):
-                continue
-            st = os.stat(path)
-            entry = Entry(str(path), str(path), "reprocess", result.sha256, st.st_size, st.st_mtime_ns,
-                          meta_key=rows[str(path)].meta_key)
-            writer.commit(entry, result, extract(result))
+    if reread:  # the normal commit path, with the metadata given when they were ingested
+        given = {p: Metadata(**rows[p].given) for p in reread}
+        entries = []
+        for p in reread:
+            st = os.stat(p)
+            entries.append(Entry(p, p, "reprocess", rows[p].sha256, st.st_size, st.st_mtime_ns,
+                                 meta_key=rows[p].meta_key, meta=rows[p].given))
+        _ingest(entries, writer, report, overrides=None, csv=given, progress=None)
+        done["reread_failed"] = [{"path": r.path, "cause": r.cause} for r in report.failed]
     done.update({"sources_reread": reread, "sources_dropped": dropped})
     return done

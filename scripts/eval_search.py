@@ -41,7 +41,7 @@ K = 10
 
 
 def _files(folders: list[Path]) -> list[Path]:
-    from minutes.pipeline import source_paths
+    from minutes.sources import source_paths
 
     found, _ = source_paths(folders)
     return sorted({p.resolve() for p in found})
@@ -79,12 +79,11 @@ def _index_recipe() -> str:
 
 
 def build_store(files: list[Path], store: Path, manifest: Path | None) -> dict:
-    from minutes import pipeline
-    from minutes.config import resolve_settings
+    from minutes import Store
 
     t0 = time.time()
-    meta = pipeline.load_manifest(manifest) if manifest else None
-    summary = pipeline.ingest(files, resolve_settings(str(store)), manifest=meta)
+    with Store(store) as st:
+        summary = st.ingest(files, manifest=manifest)
     for f in summary.failed:
         print(f"  failed: {f.path}: {f.cause}", file=sys.stderr)
     return {"files": len(files), "files_read": summary.read, "files_failed": len(summary.failed),
@@ -131,11 +130,10 @@ def hit_row(query: str, hit) -> dict:
 
 
 def run_ours(store: Path, queries: list[dict], modes: list[str]) -> dict[str, list[dict]]:
-    from minutes.config import resolve_settings
-    from minutes.pipeline import open_index
+    from minutes import Store
 
     out: dict[str, list[dict]] = {}
-    index = open_index(resolve_settings(str(store)))
+    index = Store(store).index
     try:
         for mode in modes:
             rows = []

@@ -43,7 +43,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from minutes.config import resolve_settings
     from minutes.evaluate import score_search
-    from minutes.pipeline import open_index
     from dataclasses import fields, replace
 
     from minutes.search import keyword as keyword_module
@@ -59,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     for spec in args.sets:
         name, _, values = spec.partition("=")
         grid.append((name, [_value(v) for v in values.split(";")]))
-    index = open_index(resolve_settings(str(args.store)))
+    from minutes import Store
+
+    index = Store(args.store).index
     rows = []
     try:
         for combo in itertools.product(*[values for _, values in grid]) if grid else [()]:

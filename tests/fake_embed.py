@@ -23,16 +23,18 @@ def _vector(text: str) -> list[float]:
     return [x / norm if norm else 0.0 for x in v] if any(v) else [1.0] + [0.0] * (DIM - 1)
 
 
-def install() -> None:
+def install(monkeypatch=None) -> None:
+    """Patch Embedder; with pytest's `monkeypatch`, only for the test that asks."""
     from minutes.search.embed import Embedder
 
     def encode(self, texts):
         self.encoded = getattr(self, "encoded", 0) + len(texts)
         return [_vector(t if isinstance(t, str) else str(t)) for t in texts]
 
-    Embedder.encode = encode
-    Embedder.warm = lambda self: None
-    Embedder.dimension = property(lambda self: DIM)
+    setattr_ = monkeypatch.setattr if monkeypatch is not None else setattr
+    setattr_(Embedder, "encode", encode)
+    setattr_(Embedder, "warm", lambda self: None)
+    setattr_(Embedder, "dimension", property(lambda self: DIM))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import minutes
-from minutes import pipeline
+from minutes import pipeline  # the store-less path the CLI's extract runs
 from minutes.config import Settings
 from tests.conftest import CORPUS, ROOT
 

@@ -28,7 +28,7 @@ def sleepy_reader(path, metadata, limits):
     """Hangs on one file (a stand-in for a PDF that makes the parser loop)."""
     if "hang" in Path(path).name:
         time.sleep(60)
-    from minutes.pipeline import _read_one
+    from minutes.sources import read_one as _read_one
 
     return _read_one(path, metadata, limits)
 
@@ -40,7 +40,7 @@ def crashing_reader(path, metadata, limits):
         os.kill(os.getpid(), signal.SIGSEGV)
     if "exit" in name:
         os._exit(3)
-    from minutes.pipeline import _read_one
+    from minutes.sources import read_one as _read_one
 
     return _read_one(path, metadata, limits)
 
@@ -228,7 +228,7 @@ def test_errors_pickle_with_their_cause() -> None:
 
 def test_timeout_kills_the_worker_and_the_run_goes_on(bad, tmp_path: Path) -> None:
     from minutes.ingest import ReadLimits
-    from minutes.pipeline import read_documents
+    from minutes.sources import read_documents
 
     hang = tmp_path / "hang.txt"
     shutil.copy(bad["cp1252.txt"], hang)
@@ -245,14 +245,14 @@ def test_timeout_kills_the_worker_and_the_run_goes_on(bad, tmp_path: Path) -> No
 
 def test_time_limit_with_the_real_reader_in_a_worker(bad) -> None:
     from minutes.ingest import ReadLimits
-    from minutes.pipeline import read_documents
+    from minutes.sources import read_documents
 
     [(_, result)] = list(read_documents([bad["many-pages.pdf"]], limits=ReadLimits(timeout_s=0.001)))
     assert isinstance(result, LimitExceeded) and result.cause == "timed out after 0.001 s"
 
 
 def test_crashed_worker_costs_one_file(bad, tmp_path: Path) -> None:
-    from minutes.pipeline import read_documents
+    from minutes.sources import read_documents
 
     segv, gone = tmp_path / "segfault.txt", tmp_path / "exit.txt"
     for f in (segv, gone):
@@ -298,7 +298,7 @@ def test_symlink_out_of_the_folder_is_skipped(bad) -> None:
 
 
 def test_source_paths_verdicts(bad) -> None:
-    from minutes.pipeline import _unsupported, source_paths
+    from minutes.sources import source_paths, unsupported as _unsupported
 
     folder = bad["empty.txt"].parent
     found, skipped = source_paths([folder])
@@ -322,28 +322,14 @@ def test_source_paths_verdicts(bad) -> None:
     assert [_unsupported(p).cause for p in skipped] == [expected["legacy.doc"], "no such file or folder"]
 
 
-class _FakeIndex:
-    def __init__(self) -> None:
-        self.records: list = []
-
-    def ids_for_document(self, sha256: str) -> list[str]:
-        return []
-
-    def upsert(self, records) -> None:
-        self.records.extend(records)
-
-    def delete_ids(self, ids) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 def test_mixed_folder_every_good_file_is_read(bad, tmp_path: Path, monkeypatch) -> None:
     """Good corpus papers and every bad case in one folder: each gets its verdict and cause."""
-    from minutes.config import Settings
-    from minutes.pipeline import ingest
+    from minutes import Store
+    from minutes.search import Index
+    from tests import fake_embed
+    from tests.fakes import MemoryVectors
 
+    fake_embed.install(monkeypatch)
     folder = tmp_path / "papers"
     folder.mkdir()
     good = sorted(p for p in (ROOT / "corpus").glob("*/*")
@@ -360,8 +346,10 @@ def test_mixed_folder_every_good_file_is_read(bad, tmp_path: Path, monkeypatch) 
             shutil.copy(p, folder / name)
     monkeypatch.setenv("MINUTES_MAX_BYTES", str(48 * 1024))
     monkeypatch.setenv("MINUTES_MAX_PAGES", "10")
-    summary = ingest([folder], Settings(store=tmp_path / "store"), index=_FakeIndex())
-    verdicts = {Path(o.path).name: (o.status, o.cause) for o in summary.outcomes}
+    store = Store(tmp_path / "store")
+    store._index = Index(store.settings, vectors=MemoryVectors())  # the real Index, records in memory
+    summary = store.ingest([folder])
+    verdicts = {Path(o.path).name: (o.status, o.cause) for o in summary.results}
     for p in good:
         assert verdicts[p.name] == ("ingested", None), p.name
     expected = {

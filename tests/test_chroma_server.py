@@ -20,7 +20,8 @@ from click.testing import CliRunner
 
 from minutes.cli import main
 from minutes.config import Settings
-from minutes.store import ChromaLock, StoreLocked, open_store
+from minutes.errors import StoreLocked
+from minutes.manifest import ChromaLock, open_store
 from tests.conftest import CORPUS, ROOT
 
 CHROMA = Path(sys.executable).with_name("chroma")
@@ -115,7 +116,7 @@ def test_two_shard_workers_then_search_from_another_machine(server, tmp_path):
     held.acquire()
     try:
         r = CliRunner().invoke(main, ["sync", str(docs), "--chroma-url", server, "--store", str(other)])
-        assert r.exit_code == 2 and "another sync is running" in r.output
+        assert r.exit_code == 3 and "another sync is running" in r.output
         with pytest.raises(StoreLocked):
             ChromaLock(open_store(settings).get_index().client, "sync.shard-1-of-2", server).acquire()
     finally:

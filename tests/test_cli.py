@@ -84,7 +84,7 @@ def test_extract_json_needs_no_store(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["extract", str(SCRUTINY), "--json"])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
-    assert {r["kind"] for r in rows} == {"question", "response", "recommendation"}
+    assert {r["kind"] for r in rows} == {"question", "response", "recommendation", "passage"}  # passages: what no record covers
     assert all(r["source"] == str(SCRUTINY) for r in rows)
     assert not (tmp_path / ".minutes-store").exists()
 

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 import minutes
-from minutes import pipeline
+from minutes import store as store_module
 from minutes.cli import main
 from minutes.config import Settings
 from minutes.export import MEETING_COLUMNS, PAIR_COLUMNS, PARQUET_MISSING, RECORD_COLUMNS, parse_row
@@ -263,7 +263,7 @@ def test_parquet_needs_pyarrow(tmp_path, store, monkeypatch):
     assert str(err.value) == PARQUET_MISSING == "Parquet export needs pyarrow: pip install 'minutes[parquet]'"
     assert not out.exists()
     result = CliRunner().invoke(main, ["export", "--store", str(store.settings.store), "-o", str(out)])
-    assert result.exit_code == 1 and PARQUET_MISSING in result.output and not out.exists()
+    assert result.exit_code == 2 and PARQUET_MISSING in result.output and not out.exists()
 
 
 def test_cli_export(tmp_path, store):
@@ -284,11 +284,11 @@ def test_cli_export(tmp_path, store):
     r = runner.invoke(main, ["export", "--store", s, "--pairs", "--meetings"])
     assert r.exit_code == 2 and "not both" in r.output
     r = runner.invoke(main, ["export", "--store", str(tmp_path / "nothing-here")])
-    assert r.exit_code == 1 and "no store at" in r.output
+    assert r.exit_code == 2 and "no store at" in r.output
     r = runner.invoke(main, ["export", "--store", s, "--format", "parquet"])
-    assert r.exit_code == 1 and "needs an output file" in r.output
+    assert r.exit_code == 2 and "needs an output file" in r.output
     r = runner.invoke(main, ["export", "--store", s, "--since", "not-a-date", "-o", str(tmp_path / "x.csv")])
-    assert r.exit_code == 1 and not (tmp_path / "x.csv").exists()
+    assert r.exit_code == 2 and not (tmp_path / "x.csv").exists()
 
 
 def test_demo_store_exports_equal_its_records(tmp_path, monkeypatch):
@@ -297,9 +297,8 @@ def test_demo_store_exports_equal_its_records(tmp_path, monkeypatch):
     from minutes.search.embed import Embedder
 
     monkeypatch.setattr(Embedder, "encode", _fake_encode)
-    corpus = pipeline.corpus_dir()
     with minutes.Store(tmp_path / "demo-store") as st:
-        summary = st.ingest(pipeline.demo_sources(corpus), manifest=corpus / "manifest.csv")
+        summary, _ = st.demo()
         assert not summary.failed
         want = _store_records(st)
         assert len(want) > 250
@@ -309,7 +308,7 @@ def test_demo_store_exports_equal_its_records(tmp_path, monkeypatch):
             header, rows = _read_back(out, fmt, "pandas")
             assert header == list(RECORD_COLUMNS)
             assert {r["id"]: _as_record_dict(r) for r in rows} == want, fmt
-        for q in pipeline.DEMO_QUERIES:
+        for q in store_module.DEMO_QUERIES:
             hits = st.search(q, k=5)
             assert hits
             for hit in hits:

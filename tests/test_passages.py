@@ -95,10 +95,10 @@ def test_passage_ids_are_stable(make_doc):
 
 
 @pytest.fixture
-def fake_index(tmp_path):
+def fake_index(tmp_path, monkeypatch):
     from tests import fake_embed
 
-    fake_embed.install()
+    fake_embed.install(monkeypatch)
     from minutes.search import Index
 
     index = Index(Settings(store=tmp_path / "store"))

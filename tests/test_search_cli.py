@@ -107,7 +107,7 @@ def test_show_when_source_is_gone_or_unknown(store, tmp_path):
     finally:
         (root / "jun.moved").rename(root / "jun.txt")
     result = CliRunner().invoke(main, ["show", "q-0000000000000000", "--store", str(s)])
-    assert result.exit_code == 1 and "no record" in result.output
+    assert result.exit_code == 2 and "no record" in result.output
 
 
 def test_similar_lists_each_asking_with_answers(store):

@@ -19,7 +19,8 @@ from click.testing import CliRunner
 from minutes.cli import main
 from minutes.config import Settings
 from minutes.errors import MinutesError
-from minutes.store import FileLock, LockInfo, StoreLocked, open_store
+from minutes.errors import StoreLocked
+from minutes.manifest import FileLock, LockInfo, open_store
 from minutes import sync as syncing
 from tests.conftest import CORPUS, ROOT
 
@@ -120,10 +121,10 @@ def test_rules_bump_reprocesses_without_reembedding(tmp_path, monkeypatch):
     docs, store = _papers(tmp_path / "docs", PAPERS[:2]), tmp_path / "store"
     settings = Settings(store=store)
     syncing.sync([docs], settings)
-    real = syncing.versions
-    monkeypatch.setattr(syncing, "versions", lambda s: {**real(s), "rules": "bumped"})
+    real = syncing.fingerprint
+    monkeypatch.setattr(syncing, "fingerprint", lambda fmt, model: {**real(fmt, model), "rules": "bumped"})
     plan = syncing.sync([docs], settings, dry_run=True).plan
-    assert plan.counts()["reprocess"] == 2 and "rules" in plan.entries[0].reason
+    assert plan.counts()["reprocess"] == 2 and "rules changed" in plan.entries[0].reason
     report = syncing.sync([docs], settings)
     assert report.embedded == 0 and report.records_added == 0 and len(report.results) == 2
     assert syncing.sync([docs], settings, dry_run=True).plan.counts()["unchanged"] == 2
@@ -155,7 +156,7 @@ def test_lock_refuses_a_live_writer_and_takes_over_a_dead_one(tmp_path):
     holder.acquire()
     try:
         code, out = _cli("sync", docs, "--store", store)
-        assert code == 2
+        assert code == 3  # store locked (minutes.errors.ERROR_TABLE)
         assert f"store is locked by pid {os.getpid()} on host {socket.gethostname()} since" in out
         assert "another sync is running" in out
         with pytest.raises(StoreLocked):

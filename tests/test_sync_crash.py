@@ -20,7 +20,7 @@ import pytest
 
 from minutes import sync as syncing
 from minutes.config import Settings
-from minutes.store import open_store
+from minutes.manifest import open_store
 from tests.conftest import CORPUS, ROOT
 
 PAPERS = [CORPUS / "wealdmoor" / n for n in (

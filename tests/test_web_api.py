@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("fastapi")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from minutes import pipeline  # noqa: E402
+from minutes import Store  # noqa: E402
 from minutes.config import Settings  # noqa: E402
 from minutes.model import Hit, Record  # noqa: E402
 from minutes.web import create_app  # noqa: E402
@@ -51,13 +51,12 @@ def web(tmp_path_factory):
     (papers / "xss-minutes.txt").write_text(XSS_MINUTE)
     (papers / "changing.txt").write_text(CHANGING)
     settings = Settings(store=root / "store")
-    index = pipeline.open_index(settings)
-    manifest = pipeline.load_manifest(CORPUS / "manifest.csv")
-    summary = pipeline.ingest([CORPUS / p for p in PAPERS], settings, manifest=manifest, index=index)
+    store = Store.from_settings(settings)
+    summary = store.ingest([CORPUS / p for p in PAPERS], manifest=CORPUS / "manifest.csv")
     assert not summary.failed, summary.to_dict()
-    summary = pipeline.ingest([papers], settings, index=index)
+    summary = store.ingest([papers])
     assert not summary.failed, summary.to_dict()
-    app = create_app(settings, index=index)
+    app = create_app(store)
     with TestClient(app) as client:
         # the store is read on the app's own thread: tests call the library through it too
         yield client, settings, app.state.backend, papers
@@ -95,8 +94,7 @@ def test_api_search_has_the_cli_json_fields(web):
     assert hits
     sample = Hit(Record("x", "question", "t", "s", 1, 0, 1), 1, 1.0).to_dict()
     assert all(set(h) == set(sample) for h in hits)
-    same = [h.to_dict() for h in backend.call(lambda: pipeline.search("dentistry", settings, k=5,
-                                                                       index=backend.index))]
+    same = [h.to_dict() for h in backend.call(lambda: backend.store.search("dentistry", k=5))]
     assert [h["id"] for h in hits] == [h["id"] for h in same]
 
 
@@ -132,7 +130,7 @@ def test_record_page_highlights_span_and_neighbours(web):
     assert "4. Access to NHS Dentistry and GP Services: Update" in r.text
     assert "Nearby in this meeting" in r.text and f"/meeting/{hit['document_sha256']}" in r.text
     api = client.get(f"/api/record/{hit['id']}").json()
-    assert api == backend.call(lambda: pipeline.show(hit["id"], settings, index=backend.index).to_dict())
+    assert api == backend.call(lambda: backend.store.show(hit["id"]).to_dict())
     assert client.get("/record/q-0000000000000000").status_code == 404
     assert client.get("/api/record/nonsense").status_code == 404
 
@@ -144,9 +142,9 @@ def test_meeting_page_lists_items_in_order(web):
     assert r.status_code == 200
     api = client.get(f"/api/meeting/{sha}").json()
     records = api["records"]
-    assert len(records) == backend.call(lambda: len(list(backend.index.records(document=sha))))
+    assert len(records) == backend.call(lambda: len(list(backend.store.records(document=sha))))
     assert [x["start"] for x in records] == sorted(x["start"] for x in records)
-    items = list(dict.fromkeys(x["agenda_item"] for x in records))
+    items = list(dict.fromkeys(x["agenda_item"] or "(no agenda item)" for x in records))
     positions = [r.text.index(f">{item}</h2>") for item in items]
     assert positions == sorted(positions)
     for rec in records:

@@ -21,7 +21,7 @@ if not IN_CI and not Path(CHROMIUM).exists():
 import uvicorn  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from minutes import pipeline  # noqa: E402
+from minutes import Store  # noqa: E402
 from minutes.config import Settings  # noqa: E402
 from minutes.web import create_app  # noqa: E402
 
@@ -45,13 +45,11 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("webe2e")
     (root / "xss-minutes.txt").write_text(XSS_MINUTE)
     settings = Settings(store=root / "store")
-    index = pipeline.open_index(settings)
-    manifest = pipeline.load_manifest(CORPUS / "manifest.csv")
-    summary = pipeline.ingest([CORPUS / p for p in PAPERS] + [root / "xss-minutes.txt"], settings,
-                              manifest=manifest, index=index)
+    store = Store.from_settings(settings)
+    summary = store.ingest([CORPUS / p for p in PAPERS] + [root / "xss-minutes.txt"], manifest=CORPUS / "manifest.csv")
     assert not summary.failed, summary.to_dict()
     port = free_port()
-    config = uvicorn.Config(create_app(settings, index=index), host="127.0.0.1", port=port,
+    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port,
                             log_level="warning", lifespan="on")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)

@@ -20,10 +20,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
-from minutes import pipeline
 from minutes.config import Settings
 from minutes.errors import MinutesError
 from minutes.model import RECORD_KINDS, Hit, Record
+from minutes.store import Store
 
 HERE = Path(__file__).resolve().parent
 RECORD_ID = re.compile(r"^[a-z]-[0-9a-f]{16}$")
@@ -48,13 +48,13 @@ class NotFound(Exception):
 class Backend:
     """The store, read on one worker thread; `await backend.run(fn, ...)` from handlers."""
 
-    def __init__(self, settings: Settings, index=None):
-        self.settings = settings
-        self._index = index
-        if index is not None:
+    def __init__(self, store: Store):
+        self.store = store
+        self.settings = store.settings
+        if store._index is not None:
             # an Index opened elsewhere: its SQLite connection belongs to the caller's thread
             # (this one); closed here, it reopens on the worker thread when first used
-            index.close()
+            store._index.close()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minutes-store")
 
     async def run(self, fn: Callable, *args, **kwargs):
@@ -68,24 +68,15 @@ class Backend:
     # everything below runs on the worker thread ---------------------------------------
     def present(self) -> bool:
         """Is there a store to read? A missing local store is never created."""
-        if self.settings.chroma_url:
-            return True
-        store = Path(self.settings.store)
-        return (store / "chroma").is_dir() or (store / "lexical.sqlite").is_file()
-
-    @property
-    def index(self):
-        if self._index is None:
-            self._index = pipeline.open_index(self.settings)
-        return self._index
+        return self.store.exists()
 
     def warm(self) -> None:
         if self.present():
-            self.index.embedder.encode(["warm up"])
+            self.store.index.embedder.encode(["warm up"])
 
     def close(self) -> None:
-        if self._index is not None:
-            self._index.close()  # the keyword index's connection; the model stays with the Index
+        if self.store._index is not None:
+            self.store._index.close()  # the keyword index's connection; the model stays with the Index
 
     def shutdown(self) -> None:
         try:
@@ -97,19 +88,19 @@ class Backend:
     def facets(self) -> dict:
         if not self.present():
             return empty_facets()
-        return self.index.facets()
+        return self.store.facets()
 
     def search(self, q: str, k: int, filters: dict) -> list[Hit]:
         if not self.present() or not q.strip():
             return []
-        return pipeline.search(q, self.settings, k=k, index=self.index, **filters)
+        return self.store.search(q, k=k, **filters)
 
     def similar(self, record_id: str, scope_all: bool, k: int = 10):
         record = self.get(record_id)
         filters = {}
         if record.council and not scope_all:
             filters["council"] = record.council
-        hits = pipeline.similar(record.text, self.settings, k=3 * k, index=self.index, **filters)
+        hits = self.store.similar(record.text, k=3 * k, **filters)
         # other meetings only: the same document's questions are not "asked before"
         hits = [h for h in hits if h.record.id != record.id
                 and h.record.document_sha256 != record.document_sha256][:k]
@@ -118,14 +109,14 @@ class Backend:
     def get(self, record_id: str) -> Record:
         if not RECORD_ID.match(record_id) or not self.present():
             raise NotFound(f"no record {record_id}")
-        found = self.index.get([record_id])
-        if not found:
+        found = self.store.get(record_id)
+        if found is None:
             raise NotFound(f"no record {record_id}")
-        return found[0]
+        return found
 
     def show(self, record_id: str):
         record = self.get(record_id)
-        rc = pipeline.show(record.id, self.settings, index=self.index)
+        rc = self.store.show(record.id)
         siblings = self.meeting_records(record.document_sha256) if record.document_sha256 else [record]
         at = next((i for i, r in enumerate(siblings) if r.id == record.id), 0)
         before = siblings[max(0, at - 2):at]
@@ -135,16 +126,14 @@ class Backend:
     def meeting_records(self, sha: str) -> list[Record]:
         if not SHA256.match(sha or "") or not self.present():
             raise NotFound("no such document")
-        records = [r for r in self.index.records(document=sha) if r.document_sha256 == sha]
+        records = [r for r in self.store.records(document=sha) if r.document_sha256 == sha]
         if not records:
             raise NotFound("no such document")
         records.sort(key=lambda r: (r.start, r.end, r.id))
         return records
 
     def status(self) -> dict:
-        from minutes import sync as syncing
-
-        data = syncing.status(self.settings) if self.present() else None
+        data = self.store.status() if self.present() else None
         return {"status": data, "facets": self.facets(), "store_present": self.present()}
 
     def source_file(self, sha: str) -> tuple[Path, str]:
@@ -152,18 +141,12 @@ class Backend:
         manifest (else its records); the bytes on disk must still be the ingested ones."""
         if not SHA256.match(sha or "") or not self.present():
             raise NotFound("no such source")
-        from minutes.store import file_sha256, open_store
+        from minutes.manifest import file_sha256
 
-        candidates: list[tuple[str, str, Optional[tuple[int, int]]]] = []
-        handles = open_store(self.settings, self._index)
-        try:
-            for row in handles.manifest.rows().values():
-                if row.sha256 == sha:
-                    candidates.append((row.path, row.format, (row.size, row.mtime_ns)))
-        finally:
-            handles.manifest.close()
+        candidates: list[tuple[str, str, Optional[tuple[int, int]]]] = [
+            (row.path, row.format, (row.size, row.mtime_ns)) for row in self.store.manifest_rows() if row.sha256 == sha]
         if not candidates:
-            for record in self.index.records(document=sha):
+            for record in self.store.records(document=sha):
                 if record.document_sha256 == sha and record.source:
                     fmt = Path(record.source).suffix.lower().lstrip(".") or "txt"
                     candidates.append((record.source, fmt, None))
@@ -227,9 +210,13 @@ def _clean(value: Optional[str]) -> Optional[str]:
     return value or None
 
 
-def create_app(settings: Settings, *, index=None) -> FastAPI:
-    """The app for the store in `settings`. `index`: an open `Index` to reuse (tests)."""
-    backend = Backend(settings, index)
+def create_app(store: "Store | Settings", *, index=None) -> FastAPI:
+    """The app for a `Store` (or the store in `Settings`). `index`: an open `Index` to reuse (tests)."""
+    store = store if isinstance(store, Store) else Store.from_settings(store)
+    if index is not None:
+        store._index = index
+    settings = store.settings
+    backend = Backend(store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
