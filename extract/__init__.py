@@ -136,7 +136,8 @@ def _records(document: Document, blocks: list[Block]) -> list[Record]:
             council=document.metadata.council, committee=document.metadata.committee,
             meeting_date=document.metadata.meeting_date, document_kind=document.kind,
             document_sha256=document.sha256, title=document.metadata.title,
-            outcome=draft.outcome if draft.kind == "recommendation" else None,
+            url=document.metadata.url,
+            **(split_outcome(draft.outcome) if draft.kind == "recommendation" else {}),
             rule=draft.rule, context=_context(document, start), ocr=document.ocr_at(start))))
     for draft, record in records:
         if draft.reply_to is not None:
@@ -152,6 +153,24 @@ def _records(document: Document, blocks: list[Block]) -> list[Record]:
 
 
 CONTEXT_CHARS = 300
+OUTCOMES = ("agreed", "carried", "lost", "noted", "deferred", "withdrawn")
+_TALLY = re.compile(r"(\d{1,3})\s*[-–/:]\s*(\d{1,3})(?:\s*[-–/:]\s*(\d{1,3}))?")
+
+
+def split_outcome(outcome: Optional[str]) -> dict:
+    """"carried 5-2" -> outcome "carried", votes_for 5, votes_against 2 (abstentions when a
+    third number is minuted); the result is one of OUTCOMES."""
+    if not outcome:
+        return {}
+    low = outcome.lower()
+    result = next((o for o in OUTCOMES if o in low), "agreed")
+    out: dict = {"outcome": result}
+    tally = _TALLY.search(low)
+    if tally:
+        out["votes_for"], out["votes_against"] = int(tally.group(1)), int(tally.group(2))
+        if tally.group(3):
+            out["abstentions"] = int(tally.group(3))
+    return out
 
 
 def _context(document: Document, start: int) -> Optional[str]:

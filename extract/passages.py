@@ -134,7 +134,7 @@ def passages(document: Document, records: list[Record]) -> list[Record]:
                 page=document.page_at(start), start=start, end=end,
                 agenda_item=section.label if section else None,
                 council=meta.council, committee=meta.committee, meeting_date=meta.meeting_date,
-                document_kind=document.kind, document_sha256=document.sha256, title=meta.title,
+                document_kind=document.kind, document_sha256=document.sha256, title=meta.title, url=meta.url,
                 rule="passage.uncovered", thread=_thread_of(start, end, threads),
                 ocr=document.ocr_at(start)))
     return out

@@ -39,9 +39,10 @@ PARQUET_MISSING = "Parquet export needs pyarrow: pip install 'minutes[parquet]'"
 
 #: one row per record: every Record field, then what the manifest says about its document
 RECORD_COLUMNS: tuple[str, ...] = (
-    "id", "kind", "text", "speaker", "in_reply_to", "outcome", "answer_status", "rule",
+    "id", "kind", "text", "speaker", "in_reply_to", "outcome", "votes_for", "votes_against", "abstentions",
+    "answer_status", "rule",
     "agenda_item", "page", "start", "end", "context", "thread", "ocr",
-    "source", "document_sha256", "council", "committee", "meeting_date", "document_kind", "title",
+    "source", "document_sha256", "council", "committee", "meeting_date", "document_kind", "title", "url",
     "rules_version", "reader_version", "model", "ingested_at",
 )
 #: one row per answer (or per unanswered question)
@@ -56,7 +57,7 @@ MEETING_COLUMNS: tuple[str, ...] = (
     "document_kind", "format", "records", *RECORD_KINDS,
     "rules_version", "reader_version", "model", "ingested_at",
 )
-INT_COLUMNS = frozenset({"page", "start", "end", "question_page", "answer_page", "records", *RECORD_KINDS})
+INT_COLUMNS = frozenset({"votes_for", "votes_against", "abstentions", "page", "start", "end", "question_page", "answer_page", "records", *RECORD_KINDS})
 BOOL_COLUMNS = frozenset({"ocr"})  # CSV: true / false
 
 Row = dict[str, Any]

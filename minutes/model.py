@@ -131,7 +131,11 @@ class Record:
     document_kind: str = "minutes"
     document_sha256: str = ""
     title: Optional[str] = None
-    outcome: Optional[str] = None
+    url: Optional[str] = None  # where the council publishes the paper (manifest, fetch)
+    outcome: Optional[str] = None  # agreed, carried, lost, noted, deferred, withdrawn
+    votes_for: Optional[int] = None  # the tally, where minuted
+    votes_against: Optional[int] = None
+    abstentions: Optional[int] = None
     answer_status: Optional[str] = None
     rule: Optional[str] = None
     context: Optional[str] = None  # the paragraph's lead-in before the record, for search

@@ -102,7 +102,7 @@ def test_recommendations(text, expected):
 def test_vote_outcome_recorded():
     (rec,) = extract(doc_from_text(
         "MOTION by Selectman Abbott, seconded by Selectwoman Fitch, to approve the warrant. Motion carried 4-1."))
-    assert rec.outcome == "carried 4-1"
+    assert (rec.outcome, rec.votes_for, rec.votes_against) == ("carried", 4, 1)
 
 
 @pytest.mark.parametrize("text", [
@@ -126,7 +126,7 @@ def test_moved_seconded_then_that_council_list():
             "2. Apply for a transport grant.\n\nCARRIED 6/1")
     recs = extract(doc_from_text(text))
     assert [r.text for r in recs] == ["Retain the existing bus.", "Apply for a transport grant."]
-    assert all(r.outcome == "carried 6-1" for r in recs)
+    assert all((r.outcome, r.votes_for, r.votes_against) == ("carried", 6, 1) for r in recs)
 
 
 def test_answers_listed_after_several_questions_link_to_the_right_one():
