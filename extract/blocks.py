@@ -41,8 +41,7 @@ def marker_style(match: re.Match) -> str:
     if match.group("rom") and len(match.group("rom")) > 1:
         return "roman"
     if match.group("let") or match.group("plet"):
-        letter = (match.group("let") or match.group("plet"))
-        return "roman" if letter == "i" and False else "alpha"
+        return "alpha"
     if match.group("rom"):
         return "roman"
     return "bullet"

@@ -95,6 +95,13 @@ class Draft:
     default_speaker: Optional[str] = None  # the item's presenter, for answers in the impersonal voice
 
 
+def _last(matches):
+    found = None
+    for found in matches:
+        pass
+    return found
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"[A-Za-z][A-Za-z'’\-]*", text)
 
@@ -316,9 +323,6 @@ class Engine:
     def _feed_list_item(self, index: int, block: Block, sents: list[Sent]) -> bool:
         ctx = self.list_ctx
         if block.role != "list_item":
-            if ctx["kind"] == "resolution" and ctx.get("style") is None and block.role == "text" \
-                    and not block.sents:
-                pass
             self.list_ctx = None
             return False
         if ctx["style"] is None:
@@ -558,12 +562,9 @@ class Engine:
             if any(c.label == "COMMENT" and c.start <= r.start < c.end for c in sent.cues):
                 continue
             between = self.text(q.end, r.start)
-            m = None
-            for m in re.finditer(r"(?:\s(?:and|but|whereupon)\s|;\s)", between):
-                pass
-            if m is None:
-                for m in re.finditer(r",\s", between):
-                    pass
+            # the last joint before the answer: a conjunction or semicolon, else a comma
+            m = _last(re.finditer(r"(?:\s(?:and|but|whereupon)\s|;\s)", between)) \
+                or _last(re.finditer(r",\s", between))
             if m is None:
                 continue
             responder = between[m.end():].strip()
@@ -655,15 +656,10 @@ class Engine:
         if current is not None and current.kind == "question":
             self._link(draft, current)
             return draft
-        if current is None and mode == "normal" and not self.pending and index != self._q_block():
-            pass
         target = self._best_pending(sent) or self.current_q
         if target is not None:
             self._link(draft, target)
         return draft
-
-    def _q_block(self) -> int:
-        return self.current_q.block_index if self.current_q else -2
 
     def _uncued_answer(self, index: int, sent: Sent, question: Draft) -> Optional[Draft]:
         """A plain statement straight after a question, in its paragraph, answers it."""
@@ -734,8 +730,6 @@ class Engine:
         rule = cue.rule
         if not rest or rest.endswith((":", ":-", "–", "—")) or re.search(r"\bfollowing\b[^.]*:?\s*-?$", rest):
             self._open_list("resolution", block, rule, outcome=outcome)
-            if self.motion is not None:
-                pass
             return len(sents) if end == block.end else i + 1
         if re.fullmatch(r"(?:unanimously|nem\.? ?con\.?|without (?:a )?vote|by (?:a )?(?:show of hands|majority)"
                         r"|accordingly|as (?:above|amended|set out)|)[.;:]?", rest.lower().strip()):

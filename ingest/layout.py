@@ -155,3 +155,27 @@ class Extracted:
     fields: dict[str, str] = field(default_factory=dict)
     title_hint: Optional[str] = None
     head: Optional[str] = None  # raw opening lines before clean-up, for metadata
+
+
+# ---- lines of a page (PDF readers and OCR) ----
+@dataclass
+class Line:
+    text: str
+    top: Optional[float] = None  # distance from the top of the page
+    bottom: Optional[float] = None
+    x0: Optional[float] = None
+    x1: Optional[float] = None
+    bold: bool = False
+    last_top: Optional[float] = None  # top of the last visual line when pdfium joined lines
+
+    @property
+    def end_top(self) -> Optional[float]:
+        return self.last_top if self.last_top is not None else self.top
+
+
+@dataclass
+class PageLines:
+    number: int
+    width: float
+    height: float
+    lines: list[Line]

@@ -90,7 +90,7 @@ def ocr_pages(data: bytes, numbers: Iterable[int], *, source: str = "<data>",
 def lines_from_words(words: dict, scale: float, image=None) -> list:
     """Tesseract's word table (image_to_data DICT) as Lines, in Tesseract's reading order.
     With the page `image`, lines much inkier than the page's median are marked bold (headings)."""
-    from .pdf import Line
+    from .layout import Line
 
     grouped: dict[tuple, list[int]] = {}
     for i, text in enumerate(words["text"]):

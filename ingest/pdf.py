@@ -12,6 +12,8 @@ from minutes.errors import ReadError
 
 from .layout import (
     Block,
+    Line,
+    PageLines,
     Extracted,
     assemble,
     ends_sentence,
@@ -35,29 +37,6 @@ class PdfError(ReadError):
 
     def __reduce__(self):
         return (type(self), (self.cause, self.path))
-
-
-@dataclass
-class Line:
-    text: str
-    top: Optional[float] = None  # distance from the top of the page
-    bottom: Optional[float] = None
-    x0: Optional[float] = None
-    x1: Optional[float] = None
-    bold: bool = False
-    last_top: Optional[float] = None  # top of the last visual line when pdfium joined lines
-
-    @property
-    def end_top(self) -> Optional[float]:
-        return self.last_top if self.last_top is not None else self.top
-
-
-@dataclass
-class PageLines:
-    number: int
-    width: float
-    height: float
-    lines: list[Line]
 
 
 # ---------------------------------------------------------------- engines

@@ -35,6 +35,7 @@ from typing import Any, Iterable, Optional
 
 from .config import Settings
 from .errors import MinutesError, StoreError, StoreLocked
+from .model import sha256_file as file_sha256
 
 MANIFEST_FILE = "manifest.sqlite"
 LOCK_DIR = "locks"
@@ -687,14 +688,6 @@ def parse_shard(text: Optional[str]) -> Optional[tuple[int, int]]:
     if n < 1 or not 0 <= i < n:
         raise MinutesError(f"--shard {text!r}: need 0 <= i < N")
     return i, n
-
-
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 __all__ = ["Row", "Intent", "Manifest", "LocalManifest", "ChromaManifest", "StoreLock", "FileLock",

@@ -173,6 +173,15 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def sha256_file(path) -> str:
+    """The sha256 of a file's bytes, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def record_id(document_sha256: str, kind: str, text: str, occurrence: int = 0) -> str:
     """Stable, content-derived id: the same paper always yields the same ids."""
     key = f"{document_sha256}\x1f{kind}\x1f{' '.join(text.split())}\x1f{occurrence}"

@@ -6,8 +6,10 @@
 - new        no manifest row for the path: read, extract, store (or, when the same bytes are
              already stored under another name, only a manifest row pointing at them);
 - changed    the bytes differ (size or mtime differ and then the sha256 does): re-read;
-- reprocess  same bytes, but the reader or rules version (or the metadata given for the file)
-             changed since it was ingested, or recovery found its records incomplete;
+- reprocess  same bytes, but the document's fingerprint (`minutes.fingerprint`: reader code
+             for its format, rules, extraction code, embedding text, keyword layout) or
+             the metadata given for the file changed since it was ingested, or recovery
+             found its records incomplete; the entry's `reason` says which;
 - unchanged  size and mtime equal the row's, or they differ but the sha256 is the same
              (a touched file): nothing but the row's mtime is written;
 - gone       a row under one of `paths` whose file is not there: its records are removed

@@ -212,3 +212,26 @@ def test_sync_usage_errors_exit_2(tmp_path):
     assert code == 2 and json.loads(out.splitlines()[0])["exit_code"] == 2
     with pytest.raises(MinutesError):
         syncing.sync([tmp_path / "nowhere"], Settings(store=tmp_path / "s"))
+
+
+def test_repair_rereads_through_the_commit_path_with_the_metadata_given(tmp_path):
+    docs, store = _papers(tmp_path / "docs", PAPERS[:1]), tmp_path / "store"
+    code, _ = _cli("ingest", docs, "--store", store, "--committee", "Given Committee", "--council", "Given Council")
+    assert code == 0
+    settings = Settings(store=store)
+    handles = open_store(settings)
+    try:
+        index = handles.get_index()
+        lost = sorted(index.chroma_documents())[:3]
+        index.vectors.delete(lost)  # records lost from Chroma behind the manifest's back
+    finally:
+        handles.close()
+    found = _check(store)
+    assert found["problems"]["missing_from_chroma"][0] == 3
+    repaired = _check(store, "--repair")
+    assert repaired["after_repair"]["ok"] and repaired["repaired"]["sources_reread"]
+    from minutes import Store
+
+    with Store(store) as st:
+        records = list(st.records())
+    assert records and {(r.committee, r.council) for r in records} == {("Given Committee", "Given Council")}

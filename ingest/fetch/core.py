@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from minutes.errors import FetchError
-from minutes.model import sha256_bytes
+from minutes.model import sha256_bytes, sha256_file
 
 from .files import (Entry, FetchState, FolderLock, atomic_write, inside, remove_stale_temporaries, safe_name,
                     suffix_for)
@@ -218,7 +218,7 @@ class Run:
         if not inside(self.out, path):
             raise FetchError(target.url, f"refused to write outside the output folder ({rel})")
         sha = sha256_bytes(data)
-        if path.is_file() and _file_sha(path) == sha:
+        if path.is_file() and sha256_file(path) == sha:
             entry = self._entry(target, rel, sha, len(data), etag, last_modified, prev)
             state.entries[target.key] = entry
             self._unchanged(rel, prev, entry)
@@ -270,16 +270,8 @@ class Run:
         return rel
 
 
-def _file_sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _same_bytes(path: Path, data: bytes) -> bool:
     try:
-        return path.stat().st_size == len(data) and _file_sha(path) == sha256_bytes(data)
+        return path.stat().st_size == len(data) and sha256_file(path) == sha256_bytes(data)
     except OSError:
         return False
