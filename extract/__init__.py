@@ -13,6 +13,7 @@ from minutes.model import Document, Record, record_id
 
 from .blocks import Block, make_blocks
 from .passages import passages
+from .speakers import people_of, resolve_speaker
 from .rules import rules_version
 
 __all__ = ["extract", "extract_many", "get_nlp", "rules_version", "warnings_for", "RULES_VERSION_NAME"]
@@ -54,9 +55,10 @@ def extract_many(documents: Iterable[Document], nlp=None, batch_size: int = 256)
         if blocks is None:
             out.append(passages(document, []))
             continue
+        rules = nlp.get_pipe("minutes_cues").rules
         for block in blocks:
             if not block.is_heading:
-                block.sents = _sentences(next(docs), block)
+                block.sents = _sentences(next(docs), block, rules)
         records = _records(document, blocks)
         out.append(sorted(records + passages(document, records), key=lambda r: (r.start, r.end)))
     return out
@@ -79,9 +81,9 @@ def warnings_for(document: Document, records: list[Record]) -> list[str]:
                    "(searchable as passages only)")
     total = len(document.text)
     if total >= SWALLOWED_MIN_CHARS and document.sections:
-        from .rules import vocabularies
+        from .lexicon import lexicon
 
-        procedural = [h.lower() for h in vocabularies().get("exclude_headings", [])]
+        procedural = [h.lower() for h in lexicon()["exclude_headings"]]
         top = [s for s in document.sections if len(s.path) <= 1] or document.sections
         for position, section in enumerate(top):
             share = (section.end - section.start) / total
@@ -94,7 +96,7 @@ def warnings_for(document: Document, records: list[Record]) -> list[str]:
     return out
 
 
-def _sentences(doc, block: Block):
+def _sentences(doc, block: Block, rules: dict):
     from .engine import Cue, Sent
 
     cues = doc.spans["cues"]
@@ -102,8 +104,8 @@ def _sentences(doc, block: Block):
     for k, span in enumerate(doc.sents):
         if not span.text.strip():
             continue
-        mine = [Cue(c.label_, c.id_, block.start + c.start_char, block.start + c.end_char, c.start - span.start)
-                for c in cues if span.start <= c.start < span.end]
+        mine = [Cue(c.label_, c.id_, block.start + c.start_char, block.start + c.end_char, c.start - span.start,
+                    rules[c.id_].attrs) for c in cues if span.start <= c.start < span.end]
         start = block.start + span.start_char
         end = block.start + span.end_char
         sents.append(Sent(start, end, span.text, mine, first=k == 0))
@@ -117,7 +119,7 @@ def _records(document: Document, blocks: list[Block]) -> list[Record]:
     for index, block in enumerate(blocks):
         engine.feed(index, block, block.sents)
     drafts = [d for d in engine.finish() if document.text[d.start:d.end].strip()]
-    people = _people(document.text)
+    people = people_of(document.text)
     ids: dict[int, str] = {}
     seen: Counter = Counter()
     records = []
@@ -132,7 +134,7 @@ def _records(document: Document, blocks: list[Block]) -> list[Record]:
             id=rid, kind=draft.kind, text=text, source=document.source,
             page=document.page_at(start), start=start, end=end,
             agenda_item=draft.section.label if draft.section else None,
-            speaker=_resolve(draft.speaker, people),
+            speaker=resolve_speaker(draft.speaker, people),
             council=document.metadata.council, committee=document.metadata.committee,
             meeting_date=document.metadata.meeting_date, document_kind=document.kind,
             document_sha256=document.sha256, title=document.metadata.title,
@@ -190,37 +192,6 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-# "Jason Read (Youth Justice Service Manager)", "Ms. Caroline Curley, Director of Service"
-_PERSON_PAREN = re.compile(r"\b((?:(?:Mr|Ms|Mrs|Dr|Cllr|Councillor)\.?\s+)?[A-Z][a-z'’\-]+(?:\s+[A-Z][a-z'’\-]+){0,2})\s*\(([^()\n]{3,90})\)")
-_PERSON_COMMA = re.compile(r"\b((?:Mr|Ms|Mrs|Dr)\.?\s+[A-Z][a-z'’\-]+(?:\s+[A-Z][a-z'’\-]+){0,2}),\s+((?:[A-Z/][\w/’'&\-]*\.?\s?){1,3}(?:(?:of|for|and|&|–|-)\s+)?(?:[A-Z][\w’'&\-]*\s?){0,4})")
-_ROLE_WORDS = re.compile(r"\b(?:Director|Officer|Manager|Head|Chief|Executive|Engineer|Commissioner|Clerk|"
-                         r"Treasurer|Member|Leader|Chair|Lead|Advisor|Adviser|Inspector|Superintendent|"
-                         r"Coordinator|Co-ordinator|Secretary|Solicitor|Architect|Planner|Consultant|"
-                         r"Representative|Administrator|Accountant|Surveyor|Analyst|Partner|Principal|Headteacher)\b")
-
-
-def _people(text: str) -> dict[str, str]:
-    """Surname -> "Full Name (Role)" from attendance lists and introductions."""
-    found: dict[str, str] = {}
-    for pattern in (_PERSON_PAREN, _PERSON_COMMA):
-        for m in pattern.finditer(text):
-            name, role = m.group(1).strip(), " ".join(m.group(2).split()).strip(" ,.")
-            if not _ROLE_WORDS.search(role) or len(role.split()) > 12:
-                continue
-            clean = re.sub(r"^(?:Mr|Ms|Mrs|Dr|Cllr|Councillor)\.?\s+", "", name)
-            if len(clean.split()) < 2:
-                continue
-            surname = clean.split()[-1].lower()
-            found.setdefault(surname, f"{clean} ({role})")
-    return found
-
-
-def _resolve(speaker: Optional[str], people: dict[str, str]) -> Optional[str]:
-    if not speaker:
-        return None
-    speaker = " ".join(speaker.split())
-    if "(" in speaker:
-        return speaker
     head = re.split(r",", speaker)[0]
     words = [w for w in re.findall(r"[A-Z][a-z'’\-]+", head)
              if w.lower() not in ("mr", "ms", "mrs", "dr", "miss", "cllr", "councillor", "cr", "the")]

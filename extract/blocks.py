@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Optional
 
 from minutes.model import Document, Section
+
+from .lexicon import lexicon
 
 # "1.", "12)", "(a)", "b.", "(iv)", "iii.", bullets
 MARKER = re.compile(
@@ -13,10 +16,15 @@ MARKER = re.compile(
     r"|\(?(?P<rom>(?:i{1,3}|iv|v|vi{1,3}|ix|x|xi{1,3}))[.)]|(?P<bul>[•\-–—Ø*·▪§o➢►✓]))\s+"
 )
 HEADING_MAX_WORDS = 16
-# "The Committee agreed:-", "RESOLVED that:": an opening to a list, not a heading
-INTRO_LINE = re.compile(r"\b(?:agreed|resolved|decided|recommended|noted)\b[^:]*(?::-?|–|—)\s*$", re.I)
-MOVER_LINE = re.compile(r"^(?:proposed|seconded|moved|motion|resolved|agreed|carried|lost|withdrawn|"
-                        r"ayes?|nays?|noes|vote|for|against|abstain(?:ed|ing|ers)?|absent|yeas?)\b", re.I)
+
+
+@lru_cache(maxsize=4)
+def _lines(lx) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    # "The Committee agreed:-", "RESOLVED that:": an opening to a list, not a heading
+    intro = lx.regex(r"\b{w}\b[^:]*(?::-?|–|—)\s*$", w="intro_verbs")
+    mover = lx.regex(r"^{w}\b", w="mover_line_words")
+    body = lx.regex(r"^{w}\b", w="that_words")
+    return intro, mover, body
 
 
 @dataclass
@@ -85,8 +93,8 @@ def make_blocks(document: Document) -> list[Block]:
             role = "list_item"
         if role == "text" and not marker and looks_like_heading(body) and len(body) < 140:
             role = "heading"
-        if role == "heading" and (MOVER_LINE.match(body) or re.match(r"^that\b", body, re.I)
-                                  or INTRO_LINE.search(body)):
+        intro, mover, that = _lines(lexicon())
+        if role == "heading" and (mover.match(body) or that.match(body) or intro.search(body)):
             role = "text"
         blocks.append(Block(start, start + len(body), body, role, marker, marker_text,
                             document.section_at(start)))

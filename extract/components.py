@@ -9,7 +9,8 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
-from .rules import Rule, load_rules, vocabularies
+from .lexicon import lexicon
+from .rules import Rule, load_rules
 
 CUES_KEY = "cues"
 MAX_PHRASES = 5000
@@ -60,8 +61,10 @@ class CueMatcher:
                         "ORTH": PhraseMatcher(nlp.vocab, attr="ORTH")}
         paths = [Path(p) for p in pattern_files] if pattern_files else None
         self.labels: dict[str, str] = {}
+        self.rules: dict[str, Rule] = {}
         for rule in load_rules(paths):
             self.labels[rule.id] = rule.label
+            self.rules[rule.id] = rule
             literal = literal_phrases(rule)
             if literal is None:
                 self.matcher.add(rule.id, [rule.pattern])
@@ -93,7 +96,7 @@ def build_nlp(pattern_files: list[str] | None = None) -> Language:
     import spacy
 
     nlp = spacy.blank("en")
-    for abbreviation in vocabularies().get("abbreviations", []):
+    for abbreviation in lexicon()["abbreviations"]:
         for form in {abbreviation, abbreviation.upper(), abbreviation.capitalize()}:
             nlp.tokenizer.add_special_case(form, [{"ORTH": form}])
     nlp.add_pipe("sentencizer")

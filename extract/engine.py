@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Optional
 
 from minutes.model import Document, Section
 
 from .blocks import Block
-from .rules import vocabularies
+from .lexicon import Lexicon, lexicon
+from .rules import ATTRIBUTES
 
 Q_LABELS = {"QUESTION", "WRITTEN_QUESTION"}
 R_STRONG = {"RESPONSE"}
@@ -25,38 +27,85 @@ R_WEAK = {"RESPONSE_WEAK"}
 R_UNDERTAKING = {"UNDERTAKING"}
 R_ANY = R_STRONG | R_WEAK | R_UNDERTAKING
 
-HONORIFICS = {"mr", "mr.", "ms", "ms.", "mrs", "mrs.", "dr", "dr.", "cllr", "cllr.", "councillor",
-              "cr", "cr.", "prof", "prof.", "miss", "mx", "sir", "dame", "an", "cathaoirleach",
-              "the", "a", "lord", "lady", "rev", "rev.", "hon", "hon."}
-PRONOUNS = {"he", "she", "they", "it", "this", "there", "who", "which", "that"}
-LEADING_FILLERS = re.compile(
-    r"^(?:(?:in response|in reply|in answer|also|further(?:more)?|however|additionally|moreover|"
-    r"then|subsequently|finally|in addition|following (?:this|that)|and|but)\s*,?\s*)+", re.I)
-OTHER_QUESTION = re.compile(
-    r"^\s*in (?:response|reply|answer) to an? (?!further)\w+", re.I)
-CONTINUATION_START = re.compile(r"^(?:specifically|in particular|also|further(?:more)?|additionally|"
-                                r"moreover|it was also|members also|the committee also|they also|"
-                                r"he also|she also)\b", re.I)
-THAT_START = re.compile(r"^[“\"‘']?(?:that|to)\b", re.I)
-STRIP_LEAD = re.compile(r"^[\s:;,\-–—.]*(?:that\b[\s:,\-–—]*)?", re.I)
+class Vocab:
+    """The lexicon's lists as the engine uses them: sets, and patterns compiled once."""
+
+    def __init__(self, lx: Lexicon):
+        self.honorifics = lx.set("honorifics") | lx.set("determiners")
+        self.pronouns = lx.set("pronouns")
+        self.member_titles = lx.set("member_titles")
+        self.role_words = lx.set("role_words")
+        self.answerer_titles = lx["answerer_titles"]
+        self.list_intros = tuple(t.lower() for t in lx["response_list_intros"])
+        self.procedural = tuple(t.lower() for t in lx["procedural_questions"])
+        self.exclude_set = lx.set("exclude_headings")
+        alternatives = lx.alternation("exclude_headings")
+        self.exclude_inline = re.compile(rf"(?:{alternatives})\s*[:–—-]")
+        self.exclude_prefix = re.compile(rf"(?:{alternatives})(?: |$)")
+        self.leading_fillers = lx.regex(r"^(?:{w}\s*,?\s*)+", w="leading_fillers")
+        self.other_question = lx.regex(r"^\s*{w}(?!\s+further)\s+\w+", w="reply_to_another")
+        self.reply_to_questions = lx.regex(r"^\s*{w}\b(?!\s+{topic}\b)", w="reply_to_questions",
+                                           topic="topic_prepositions")
+        self.continuation = lx.regex(r"^{w}\b", w="continuation_starts")
+        self.body_start = lx.regex(r"^[“\"‘']?{w}\b", w="motion_body_starts")
+        self.strip_lead = lx.regex(r"^[\s:;,\-–—.]*(?:{w}\b[\s:,\-–—]*)?", w="that_words")
+        self.vote = lx.regex(r"\b{verbs}\b[^.;]*?\b(\d{{1,3}})\s*(?:-|–|to|/|:)\s*(\d{{1,3}})\b"
+                             r"|\({yes}[:\s]*(\d{{1,3}})[,;\s]+{no}[:\s]*(\d{{1,3}})",
+                             verbs="vote_verbs", yes="vote_for", no="vote_against")
+        self.settles = lx.regex(r"\b{w}\b", w="settles")
+        self.lost_words = lx.regex(r"\b{w}\b", w="lost_words")
+        self.motion_nouns = lx.regex(r"\b{w}\b", w="motion_nouns")
+        self.against = lx.regex(r"\b{w}\b", w="vote_against")
+        self.decision_verb = lx.regex(r"^{w}\b", w="decision_verbs")
+        self.decision_label = lx.regex(r"\s*{w}\s*[:\-–]\s*", w="decision_labels")
+        self.decision_list = lx.regex(r"^{w}\b[:\s]*$", w="decision_list_headings")
+        self.settling_only = lx.regex(r"(?:{w}|)[.;:]?", w="settling_only")
+        self.asking_lead = re.compile(rf"^(?:(?i:{lx.alternation('asking_bodies')})|(?i:{lx.alternation('honorifics')})"
+                                      r"\.?\s+[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\b")
+        self.reply_heading = lx.regex(r"{w}\s*[:\-–]?", w="reply_headings")
+        self.question_heading = lx.regex(
+            r"^(?:{kind}\s+)?question\s+(?:no\.?\s*)?(?:\d+\s+)?(?:(?:submitted|tabled|asked|put)\s+)?(?:from|by)\s+"
+            r"({title}\.?\s.+?)\s*[:.]?$", kind="question_heading_kinds", title="honorifics")
+        self.intro_asked = lx.regex(r"\b{w}", w="question_words_in_intros")
+        self.auxiliaries = lx.regex(r"\b{w}\b", w="auxiliaries")
+        self.presenter_stop = lx.regex(r"\b{w}\b", w="presenter_stop")
+        self.first_person = lx.regex(r"^[“\"‘']?{w}\b", w="first_person")
+        self.joints = lx.regex(r"(?:\s{w}\s|;\s)", w="answer_joints")
+        self.impersonal_responders = lx.set("impersonal_responders")
+        self.responder_starts = tuple(lx["responder_starts"])
+        self.referral = lx.regex(r"\b{w}\b", w="referral_words")
+        self.carried = lx.regex(r"\b{w}\b", w="outcome_carried")
+        self.noted = lx.regex(r"\b{w}\b", w="outcome_noted")
+        self.approving = lx.regex(r"\b{w}", w="outcome_approving")
+        self.aye = lx.regex(r"\b{w}\b", w="aye_words")
+        self.nay = lx.regex(r"\b{w}\b|\bno\b(?= vote)", w="nay_words")
+        self.bare_fillers = lx.set("bare_mover_fillers")
+        self.motion_phrase = lx.regex(r"\b{m}\s+(?:to|by|from|that)\b|^\w+\s+{m}\b", m="motion_words")
+        self.motion_start = lx.regex(r"^\s*{m}\b", m="motion_words")
+        self.motion_referent = lx.regex(r"^{w}s?\b|^it\b", w="motion_referents")
+        self.item_prefix = lx.regex(r"^(?:{item}\s+\d+[a-z]?\s*[:.\-–]\s*|\d+[.)]?\s+)", item="item_words")
+        self.item_ref = lx.regex(r"\(?{item} \d+\)?", item="item_words")
+
+
+@lru_cache(maxsize=4)
+def _vocab(lx: Lexicon) -> Vocab:
+    return Vocab(lx)
+
+
 INLINE_ITEM = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=;)|(?<=:))\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)\s+")
-VOTE = re.compile(r"\b(?:carried|lost|adopted|passed|defeated|approved)\b[^.;]*?\b(\d{1,3})\s*(?:-|–|to|/|:)\s*(\d{1,3})\b"
-                  r"|\((?:for|ayes?)[:\s]*(\d{1,3})[,;\s]+(?:against|nays?|noes)[:\s]*(\d{1,3})", re.I)
-# words that settle a motion ("Ayes: A, B" alone is a tally, not an outcome)
-SETTLES = re.compile(r"\b(?:carried|carries|passed|adopted|approved|agreed|lost|failed|fails|defeated|withdrawn|fell|"
-                     r"not carried|negatived)\b", re.I)
-DECISION_VERB = re.compile(r"^(?:noted|approved|agreed|endorsed|adopted|resolved|accepted|authorised|authorized|"
-                           r"delegated|recommended|received|ratified|confirmed|deferred|granted|appointed|"
-                           r"elected|requested|referred)\b", re.I)
 
 
 @dataclass
 class Cue:
     label: str
-    rule: str
+    rule: str  # the rule's id: names it, never read to decide
     start: int  # doc char offsets
     end: int
     tok: int  # token index within the sentence
+    attrs: dict = field(default_factory=dict)  # the rule's declared attributes (minutes.extract.rules)
+
+    def attr(self, name: str):
+        return self.attrs.get(name, ATTRIBUTES[name][0] if name in ATTRIBUTES else None)
 
 
 @dataclass
@@ -109,18 +158,10 @@ def _words(text: str) -> list[str]:
 class Engine:
     def __init__(self, document: Document):
         self.doc = document
-        vocab = vocabularies()
-        self.exclude_headings = [h.lower() for h in vocab.get("exclude_headings", [])]
-        self.exclude_set = set(self.exclude_headings)
-        alternatives = "|".join(re.escape(h) for h in sorted(self.exclude_headings, key=len, reverse=True))
-        self.exclude_inline = re.compile(rf"(?:{alternatives})\s*[:–—-]")
-        self.exclude_prefix = re.compile(rf"(?:{alternatives})(?: |$)")
-        self.member_titles = set(t.lower() for t in vocab.get("member_titles", []))
-        self.role_words = set(t.lower() for t in vocab.get("role_words", []))
-        self.list_intros = [t.lower() for t in vocab.get("response_list_intros", [])]
-        self.procedural = [t.lower() for t in vocab.get("procedural_questions", [])]
-        self.answerer_titles = ("cabinet member", "portfolio holder", "leader", "lead member",
-                                "executive member", "deputy leader", "mayor", "chief executive")
+        self.v = v = _vocab(lexicon())
+        self.member_titles = v.member_titles
+        self.role_words = v.role_words
+        self.answerer_titles = v.answerer_titles
         self.drafts: list[Draft] = []
         self._reset_section(None)
 
@@ -146,9 +187,7 @@ class Engine:
         if draft.kind == "response":
             draft.default_speaker = self.presenter
         if draft.kind == "question" and (not draft.speaker or len(draft.speaker.split()) > 4):
-            lead = re.match(r"^(?:the (?:committee|panel|board|sub-committee|council|cabinet|members)|a member|members|"
-                            r"(?:councillor|cllr\.?|cr\.?)\s+[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\b",
-                            self.text(draft.start, draft.end), re.I)
+            lead = self.v.asking_lead.match(self.text(draft.start, draft.end))
             draft.speaker = lead.group(0) if lead else draft.speaker
         self.drafts.append(draft)
         return draft
@@ -159,14 +198,14 @@ class Engine:
 
     def subject(self, sent: Sent, cue: Cue) -> str:
         raw = self.text(sent.start, cue.start).strip(" ,;:-–—")
-        return LEADING_FILLERS.sub("", raw).strip(" ,;:-–—")
+        return self.v.leading_fillers.sub("", raw).strip(" ,;:-–—")
 
     def is_member(self, subject: str) -> bool:
         low = subject.lower()
         if not low:
             return False
         words = set(re.findall(r"[a-z\-]+", low))
-        if any(t in low for t in ("cabinet member", "portfolio holder")):
+        if any(t in low for t in self.answerer_titles[:2]):
             return True
         return bool(words & self.member_titles) or any(
             " " in t and t in low for t in self.member_titles)
@@ -185,23 +224,21 @@ class Engine:
         if self.is_impersonal(subject):
             return True
         words = subject.split()
-        if len(words) > 12 or re.search(r"\b(?:which|who|had|has|have|was|were|is|are|been)\b", subject):
+        if len(words) > 12 or self.v.auxiliaries.search(subject):
             return False
         if any(w[:1].isupper() for w in words[1:]) or (len(words) == 1 and words[0][:1].isupper()):
             return True
         low = set(re.findall(r"[a-z\-]+", subject.lower()))
         return bool(low & self.role_words) or self.is_member(subject)
 
-    @staticmethod
-    def is_impersonal(subject: str) -> bool:
+    def is_impersonal(self, subject: str) -> bool:
         low = subject.lower().strip()
-        return not low or low in PRONOUNS or low.split()[0] in {"it", "there"}
+        return not low or low in self.v.pronouns or low.split()[0] in {"it", "there"}
 
-    @staticmethod
-    def person_key(subject: str) -> str:
+    def person_key(self, subject: str) -> str:
         head = re.split(r"[,(]", subject)[0]
         words = [w for w in re.findall(r"[A-Za-z][A-Za-z'’\-]*\.?", head)
-                 if w.lower() not in HONORIFICS]
+                 if w.lower().rstrip(".") not in self.v.honorifics]
         caps = [w.rstrip(".") for w in words if w[:1].isupper()]
         if caps:
             return caps[-1].lower()
@@ -211,7 +248,7 @@ class Engine:
         if draft is None or not draft.speaker:
             return False
         low = subject.lower().strip()
-        if low in PRONOUNS:
+        if low in self.v.pronouns:
             return True
         return self.person_key(subject) == self.person_key(draft.speaker)
 
@@ -219,7 +256,7 @@ class Engine:
         subject = subject.strip(" ,;:")
         if not subject or self.is_impersonal(subject) or len(subject.split()) > 14:
             return None
-        if re.match(r"^[“\"‘']?(?:i|we)\b", subject, re.I) or not self.plausible_speaker(subject):
+        if self.v.first_person.match(subject) or not self.plausible_speaker(subject):
             return None
         return subject
 
@@ -240,8 +277,7 @@ class Engine:
             self.expect = self._label_heading(block.text)
             self.excluded = self._excluded_heading(block.text)
             self.last_heading = block
-            if not self.excluded and re.match(r"^(?:decisions?|resolutions?|decision list)\b[:\s]*$",
-                                              block.text.strip(), re.I):
+            if not self.excluded and self.v.decision_list.match(block.text.strip()):
                 self.list_ctx = {"kind": "resolution", "style": None, "rule": "recommendation.decision_list"}
             return
         if self.excluded:
@@ -267,19 +303,16 @@ class Engine:
             last = next((d for d in reversed(self.drafts) if d.kind == "response" and d.end >= block.end - 2), None)
             if last is not None:
                 self._open_list("response_append", block, last.rule, draft=last)
-        if block.role == "text" and THAT_START.match(block.text) and not any(
+        if block.role == "text" and self.v.body_start.match(block.text) and not any(
                 d.block_index == index for d in self.drafts):
             self.last_that = block
 
-    @staticmethod
-    def _label_heading(text: str) -> Optional[tuple[str, Optional[str]]]:
+    def _label_heading(self, text: str) -> Optional[tuple[str, Optional[str]]]:
         """'REPLY:' or 'Question submitted by Cllr X' standing alone: the next paragraph is the record."""
         text = text.strip()
-        if re.fullmatch(r"(?:reply|response|answer)\s*[:\-–]?", text, re.I):
+        if self.v.reply_heading.fullmatch(text):
             return ("response", None)
-        m = re.match(r"^(?:(?:written|public|supplementary|members?'?)\s+)?question\s+(?:no\.?\s*)?(?:\d+\s+)?"
-                     r"(?:(?:submitted|tabled|asked|put)\s+)?(?:from|by)\s+((?:cllr|councillor|cr|mr|mrs|ms|miss|dr|"
-                     r"alderman|senator|deputy)\.?\s.+?)\s*[:.]?$", text, re.I)
+        m = self.v.question_heading.match(text)
         if m:
             return ("question", m.group(1))
         return None
@@ -293,19 +326,18 @@ class Engine:
         low = last.text.lower()
         cues = [c for c in last.cues if c.label in R_ANY]
         cue = cues[-1] if cues else None
-        if cue is None and not any(t in low for t in self.list_intros):
+        if cue is None and not any(t in low for t in self.v.list_intros):
             return None
         if last.has({"RESOLUTION"}) or self._question_cue(last) is not None and cue is None:
             return None
-        asked = self.pending or re.search(r"\b(?:respon|repl|answer|question|quer|it was said)", low)
+        asked = self.pending or self.v.intro_asked.search(low)
         if not asked:
             return None
         if cue is None:
             return "impersonal"
         subject = self.subject(last, cue).split(",")[-1].strip()
-        impersonal = [c for c in cues if c.rule in ("response.was_advised", "response.it_was_verb",
-                                                    "response.it_was_responded")]
-        if cue.rule == "response.in_response" or any(c.start <= cue.start < c.end for c in impersonal) \
+        impersonal = [c for c in cues if c.attr("voice") == "impersonal"]
+        if any(c.start <= cue.start < c.end for c in impersonal) \
                 or self.is_impersonal(subject):
             return "impersonal"
         return "named" if self.plausible_speaker(subject) else None
@@ -313,11 +345,11 @@ class Engine:
     def _excluded_heading(self, text: str, inline: bool = False, exact: bool = False) -> bool:
         low = re.sub(r"^[\d.\s]+", "", text[:200].lower()).strip(" :.-–—*#")
         if exact:
-            return low in self.exclude_set
+            return low in self.v.exclude_set
         if not inline:
-            m = self.exclude_prefix.match(low)
+            m = self.v.exclude_prefix.match(low)
             return bool(m) and len(low) < m.end() + 30
-        return bool(self.exclude_inline.match(low))
+        return bool(self.v.exclude_inline.match(low))
 
     # ---- lists -------------------------------------------------------------------
     def _feed_list_item(self, index: int, block: Block, sents: list[Sent]) -> bool:
@@ -380,7 +412,7 @@ class Engine:
             m = re.search(r"\b(?:from|by)\s+(.+?)(?:\s+to\s+|[:(]|$)", self.text(cue.start, block.end))
             self.expect = ("question", m.group(1).strip(" ,:") if m else None)
             return True
-        if cue.rule == "response.label" and label_only:
+        if cue.attr("form") == "label" and cue.label in R_ANY and label_only:
             self.expect = ("response", None)
             return True
         if cue.label == "WRITTEN_QUESTION":
@@ -391,7 +423,7 @@ class Engine:
             self.current_q = draft
             self.pending.append(draft)
             return True
-        if cue.rule == "response.label":
+        if cue.attr("form") == "label" and cue.label in R_ANY:
             draft = self.emit(Draft("response", block.start, block.end, cue.rule, block_index=index))
             target = self.pending[-1] if self.pending else self.current_q
             if target is not None:
@@ -404,7 +436,7 @@ class Engine:
             cue = sent.first_cue({"PRESENTER"})
             if cue is None or self.presenter is not None:
                 continue
-            subject = re.split(r"\b(?:had|has|have|was|were|is|are|then|also|jointly)\b", self.subject(sent, cue))[0]
+            subject = self.v.presenter_stop.split(self.subject(sent, cue))[0]
             subject = subject.strip(" ,;:")
             if subject and self.plausible_speaker(subject) and not self.is_member(subject) \
                     and not self.is_impersonal(subject):
@@ -428,7 +460,7 @@ class Engine:
                 continue
             q = self._question_cue(sent)
             if q is not None and current is not None and current.kind == "response" and \
-                    re.match(r"^(?:i|we)\b", self.subject(sent, q), re.I):
+                    self.v.first_person.match(self.subject(sent, q)):
                 q = None
             if q is not None:
                 current = self._question(index, block, sents, i, q, current)
@@ -455,11 +487,11 @@ class Engine:
                 if current.kind == "response":
                     current.end = sent.end
                 elif current.kind == "question":
-                    if CONTINUATION_START.match(sent.text) or self._asker_continues(sent, current):
+                    if self.v.continuation.match(sent.text) or self._asker_continues(sent, current):
                         current.end = sent.end
                     else:
                         current = self._uncued_answer(index, sent, current)
-            elif mode == "response_list" and not other_turn and not THAT_START.match(sent.text):
+            elif mode == "response_list" and not other_turn and not self.v.body_start.match(sent.text):
                 current = self._response(index, sent, None, "", None, mode, rule="response.list_item")
             i += 1
 
@@ -478,7 +510,7 @@ class Engine:
 
     # ---- questions ---------------------------------------------------------------
     def _question_cue(self, sent: Sent) -> Optional[Cue]:
-        if any(c.rule == "question.not_negated" for c in sent.cues):
+        if any(c.label == "NOT_QUESTION" and c.attr("scope") == "sentence" for c in sent.cues):
             return None
         blocked = [(c.start, c.end) for c in sent.cues if c.label == "NOT_QUESTION"]
         q = None
@@ -502,18 +534,18 @@ class Engine:
             return q
         if sent.text.rstrip().endswith("?") and (r is None or self.is_member(self.subject(sent, r))) \
                 and not self._procedural(sent.text):
-            return Cue("QUESTION", "question.interrogative", sent.start, sent.start, 0)
+            return Cue("QUESTION", "question.interrogative", sent.start, sent.start, 0, {"interrogative": True})
         return None
 
     def _procedural(self, text: str) -> bool:
         """'Is there a second?', 'Can you please read item 47?': chairing, not a question on a matter."""
         low = re.sub(r"^[\w .'’-]{1,30}:\s*", "", text.lower()).strip(" “\"")
-        return len(low.split()) < 2 or any(low.startswith(p) or p in low for p in self.procedural)
+        return len(low.split()) < 2 or any(low.startswith(p) or p in low for p in self.v.procedural)
 
     def _question(self, index: int, block: Block, sents: list[Sent], i: int, cue: Cue,
                   current: Optional[Draft]) -> Draft:
         sent = sents[i]
-        subject = self.subject(sent, cue) if cue.rule != "question.interrogative" else ""
+        subject = self.subject(sent, cue) if not cue.attrs.get("interrogative") else ""
         if cue.label == "WRITTEN_QUESTION":
             m = re.search(r"\bfrom\s+(.+?)(?:\s+to\s+|[:,(]|$)", self.text(cue.start, sent.end))
             subject = m.group(1) if m else ""
@@ -546,13 +578,13 @@ class Engine:
             return False
         if prev.has(Q_LABELS | R_STRONG | {"RESOLUTION", "MOTION"}):
             return False
-        if cue.rule == "question.interrogative":
+        if cue.attrs.get("interrogative"):
             return i == 1 and block.role == "list_item"
         if not self.is_impersonal(subject) and not re.match(r"^(?:this|the \w+)$", subject, re.I):
             return False
         prev_cue = prev.first_cue(R_WEAK | {"COMMENT"})
         lead = self.subject(prev, prev_cue) if prev_cue else prev.text
-        return self.is_member(lead) or bool(re.search(r"\breferred\b", prev.text, re.I))
+        return self.is_member(lead) or bool(self.v.referral.search(prev.text))
 
     def _split_answer(self, index: int, sent: Sent, q: Cue, question: Draft) -> Optional[int]:
         """'Members queried how X and were advised that Y': cut at the answer cue."""
@@ -563,18 +595,18 @@ class Engine:
                 continue
             between = self.text(q.end, r.start)
             # the last joint before the answer: a conjunction or semicolon, else a comma
-            m = _last(re.finditer(r"(?:\s(?:and|but|whereupon)\s|;\s)", between)) \
+            m = _last(self.v.joints.finditer(between)) \
                 or _last(re.finditer(r",\s", between))
             if m is None:
                 continue
             responder = between[m.end():].strip()
-            passive = r.rule in ("response.was_advised", "response.it_was_responded")
+            passive = r.attr("voice") == "impersonal"
             if len(responder.split()) > 12:
                 continue
             if responder:
-                if responder.lower() in ("it", "it was", "it was also") and not passive:
+                if responder.lower() in self.v.impersonal_responders and not passive:
                     continue
-                if not (responder[:1].isupper() or responder.lower().startswith(("the ", "officers", "it "))):
+                if not (responder[:1].isupper() or responder.lower().startswith(self.v.responder_starts)):
                     continue
                 if self.is_member(responder) and not self.is_answerer(responder):
                     continue
@@ -602,8 +634,8 @@ class Engine:
         subject = self.subject(sent, cue)
         if len(subject.split()) > 14:
             return None
-        if cue.rule == "response.was_advised":
-            subject = ""  # "Members were advised that": the subject is who was told
+        if cue.attr("voice") == "impersonal":
+            subject = ""  # "Members were advised that", "it was explained": no speaker before the cue
         elif subject.lower() in ("he", "she", "they") and current is not None and current.kind == "question" \
                 and not current.addressee:
             return None  # the asker goes on
@@ -636,8 +668,7 @@ class Engine:
             if cue is not None and cue.label in R_UNDERTAKING:
                 current.undertaking = current.undertaking or not current.reply_to
             return current
-        if cue is not None and cue.rule in ("response.responded", "response.in_response") and \
-                len(subject.split()) <= 1:
+        if cue is not None and cue.attr("speaker") == "after" and len(subject.split()) <= 1:
             later = next((c for c in sent.cues if c.label in R_ANY and c.start > cue.end), None)
             if later is not None:
                 subject = self.text(cue.end, later.start).rsplit(",", 1)[-1].strip()
@@ -645,9 +676,7 @@ class Engine:
                                 speaker=self.speaker_name(subject) if subject else None,
                                 block_index=index,
                                 undertaking=cue is not None and cue.label in R_UNDERTAKING))
-        if OTHER_QUESTION.match(sent.text) and not re.match(
-                r"^\s*in (?:response|reply|answer) to (?:an? )?(?:questions?|the question)\b(?! (?:on|about|regarding|surrounding|concerning|as to|in relation))",
-                sent.text, re.I):
+        if self.v.other_question.match(sent.text) and not self.v.reply_to_questions.match(sent.text):
             return draft
         if current is not None and current.kind == "response":
             if current.reply_to is not None:
@@ -666,7 +695,7 @@ class Engine:
         words = _words(sent.text)
         if not words or self.is_member(" ".join(words[:4])):
             return None
-        if THAT_START.match(sent.text):
+        if self.v.body_start.match(sent.text):
             return None
         draft = self.emit(Draft("response", sent.start, sent.end, "response.follows_question",
                                 block_index=index))
@@ -697,8 +726,8 @@ class Engine:
     def _resolution(self, index: int, block: Block, sents: list[Sent], i: int) -> int:
         sent = sents[i]
         decision = sent.first_cue({"DECISION"})
-        if decision is not None and (decision.start == sent.start or re.fullmatch(
-                r"\s*(?:action|decision|outcome|resolution|resolved)\s*[:\-–]\s*", self.text(sent.start, decision.start), re.I)):
+        if decision is not None and (decision.start == sent.start or self.v.decision_label.fullmatch(
+                self.text(sent.start, decision.start))):
             if not (sent.has({"LOST"}) and not sent.has({"CARRIED"})):
                 self.emit(Draft("recommendation", decision.start, sent.end, decision.rule,
                                 outcome=self._outcome(sent.text), block_index=index))
@@ -706,24 +735,24 @@ class Engine:
         cue = sent.first_cue({"RESOLUTION"})
         if cue is None:
             return 0
-        if cue.rule == "recommendation.agreed_caps":
+        if cue.attr("form") == "caps":
             word = self.text(cue.start, cue.end)
             after = self.text(cue.end, min(block.end, cue.end + 3)).strip()
             if word.lower().startswith(("decision", "resolution")) and not (after[:1] in (":", "-", "–") or cue.end >= block.end - 1):
                 return 0
         if sent.has({"LOST"}) and not sent.has({"CARRIED"}):
             return len(sents)
-        if sent.has({"NOT_AGREED"}) and cue.rule == "recommendation.body_agreed":
+        if sent.has({"NOT_AGREED"}) and cue.attr("subject") == "body":
             return 0
         at_block_start = cue.start - block.start <= 3 or i == 0 and len(self.text(block.start, cue.start).split()) <= 8
-        labelled = cue.rule in ("recommendation.resolved", "recommendation.agreed_caps")
+        labelled = cue.attr("form") in ("label", "caps")
         end = block.end if at_block_start and i == 0 and labelled else sent.end
-        if cue.rule == "recommendation.passive_agreed":
+        if cue.attr("span") == "sentence":
             self.emit(Draft("recommendation", sent.start, sent.end, cue.rule,
                             outcome=self._outcome(sent.text), block_index=index))
             return i + 1
         rest_start = cue.end
-        m = STRIP_LEAD.match(self.text(rest_start, end))
+        m = self.v.strip_lead.match(self.text(rest_start, end))
         rest_start += m.end() if m else 0
         rest = self.text(rest_start, end).strip()
         outcome = self._outcome(self.text(sent.start, end))
@@ -731,8 +760,7 @@ class Engine:
         if not rest or rest.endswith((":", ":-", "–", "—")) or re.search(r"\bfollowing\b[^.]*:?\s*-?$", rest):
             self._open_list("resolution", block, rule, outcome=outcome)
             return len(sents) if end == block.end else i + 1
-        if re.fullmatch(r"(?:unanimously|nem\.? ?con\.?|without (?:a )?vote|by (?:a )?(?:show of hands|majority)"
-                        r"|accordingly|as (?:above|amended|set out)|)[.;:]?", rest.lower().strip()):
+        if self.v.settling_only.fullmatch(rest.lower().strip()):
             # "AGREED unanimously." settles the motion before it; it is not a recommendation itself
             if self.provisional is not None or self.motion is not None:
                 self._motion_outcome(sent)
@@ -759,16 +787,16 @@ class Engine:
 
     def _outcome(self, text: str) -> str:
         low = text.lower()
-        base = "carried" if re.search(r"\bcarried\b|\bcarries\b|\bpassed\b", low) else (
-            "noted" if re.search(r"\bnote[sd]?\b", low) and not re.search(r"\bapprov|\bagree", low) else "agreed")
-        vote = VOTE.search(text)
+        base = "carried" if self.v.carried.search(low) else (
+            "noted" if self.v.noted.search(low) and not self.v.approving.search(low) else "agreed")
+        vote = self.v.vote.search(text)
         if "unanimous" in low:
             return f"{base} unanimously"
         if vote:
             nums = [g for g in vote.groups() if g]
             return f"{base} {nums[0]}-{nums[1]}"
-        ayes = len(re.findall(r"\baye\b", low))
-        nays = len(re.findall(r"\bnay\b|\bno\b(?= vote)", low))
+        ayes = len(self.v.aye.findall(low))
+        nays = len(self.v.nay.findall(low))
         if ayes:
             return f"{base} {ayes}-{nays}"
         return base
@@ -776,21 +804,19 @@ class Engine:
     def _motion(self, index: int, block: Block, sents: list[Sent], i: int) -> int:
         sent = sents[i]
         if not sent.has({"MOTION", "SECONDED"}):
-            if (self.provisional is not None or self.motion is not None) and SETTLES.search(sent.text) \
+            if (self.provisional is not None or self.motion is not None) and self.v.settles.search(sent.text) \
                     and len(sent.text.split()) <= 15 and not sent.has(Q_LABELS | R_ANY):
                 self._motion_outcome(sent)
                 return i + 1
             return 0
-        if re.match(r"^(?:the|this|that|which|it) (?:motion|amendment|proposal|recommendation)s?\b|^it\b", sent.text, re.I) \
-                and not any(c.rule == "recommendation.motion_made" for c in sent.cues):
+        if self.v.motion_referent.match(sent.text) and not any(c.attr("mover") == "phrase" for c in sent.cues):
             if sent.has({"CARRIED", "LOST"}):
                 self._motion_outcome(sent)
             return i + 1
-        mover = any(c.rule in ("recommendation.motion_made", "recommendation.moved_label",
-                               "recommendation.moved_name") for c in sent.cues) \
-            or sent.has({"SECONDED"}) or re.search(r"\bmotion (?:to|by|from|that)\b|^\w+ motion\b", sent.text, re.I)
+        mover = any(c.attr("mover") for c in sent.cues) or sent.has({"SECONDED"}) \
+            or self.v.motion_phrase.search(sent.text)
         if not mover:
-            if (self.provisional is not None or self.motion is not None) and SETTLES.search(sent.text):
+            if (self.provisional is not None or self.motion is not None) and self.v.settles.search(sent.text):
                 self._motion_outcome(sent)
                 return i + 1
             return 0
@@ -801,14 +827,15 @@ class Engine:
             s = sents[j]
             if j > i and s.has({"QUESTION", "RESOLUTION"}):
                 break
-            if j > i and s.has({"MOTION"}) and any(c.rule == "recommendation.motion_made" for c in s.cues):
+            if j > i and s.has({"MOTION"}) and any(c.attr("mover") == "phrase" for c in s.cues):
                 break
             if self._lost(s):
                 lost = True
                 last = j
                 break
-            if s.has({"CARRIED"}) or s.has({"SECONDED"}) or re.search(r"\baye\b", s.text, re.I):
-                carried = carried or s.has({"CARRIED"}) or bool(re.search(r"\baye\b", s.text, re.I))
+            aye = bool(self.v.aye.search(s.text))
+            if s.has({"CARRIED"}) or s.has({"SECONDED"}) or aye:
+                carried = carried or s.has({"CARRIED"}) or aye
                 last = j
         if lost:
             self.motion = None
@@ -825,7 +852,7 @@ class Engine:
             self.list_ctx = None
             return len(sents)
         start = sent.start
-        if bare and i > 0 and re.match(r"^\s*motion\b", sent.text, re.I):
+        if bare and i > 0 and self.v.motion_start.match(sent.text):
             start = sents[i - 1].start
         draft = self.emit(Draft("recommendation", start, sents[last].end, "recommendation.motion",
                                 outcome=self._outcome(self.text(start, sents[last].end)), block_index=index))
@@ -834,9 +861,8 @@ class Engine:
         return last + 1
 
     def _lost(self, sent: Sent) -> bool:
-        return sent.has({"LOST"}) and not re.search(r"\bnays?\b|\bagainst\b", sent.text, re.I) \
-            or bool(re.search(r"\b(?:lost|defeated|failed|fell|withdrawn|not carried)\b", sent.text, re.I)
-                    and re.search(r"\b(?:motion|amendment|proposal|vote)\b", sent.text, re.I))
+        return sent.has({"LOST"}) and not self.v.against.search(sent.text) \
+            or bool(self.v.lost_words.search(sent.text) and self.v.motion_nouns.search(sent.text))
 
     def _motion_outcome(self, sent: Sent) -> None:
         """'The motion was put to the vote and CARRIED / LOST' settles the open motion."""
@@ -859,7 +885,7 @@ class Engine:
         """After bare mover lines: "That Council ..." is the motion; CARRIED or LOST ends it."""
         motion = self.motion
         text = block.text.strip()
-        if block.role != "list_item" and THAT_START.match(text):
+        if block.role != "list_item" and self.v.body_start.match(text):
             if text.endswith((":", ":-")):
                 self._open_list("resolution", block, "recommendation.moved", outcome="carried")
             else:
@@ -898,10 +924,7 @@ class Engine:
 
     def _bare_mover(self, sent: Sent) -> bool:
         words = [w.lower() for w in _words(sent.text)]
-        filler = {"motion", "moved", "move", "moves", "proposed", "seconded", "second", "by", "cr", "cllr",
-                  "councillor", "to", "approve", "the", "vote", "aye", "ayes", "and", "a", "makes", "made",
-                  "mr", "ms", "mrs", "dr", "mayor", "alderman", "trustee", "supervisor"}
-        content = [w for w in words if w not in filler and not w[:1].isupper()]
+        filler = self.v.bare_fillers
         caps = [w for w in _words(sent.text) if w[:1].isupper() and w.lower() not in filler]
         content = [w for w in words if w not in filler and w not in {c.lower() for c in caps}]
         return len(content) < 3
@@ -911,9 +934,9 @@ class Engine:
             return self.last_that.start, self.last_that.end
         if self.last_heading is not None and self.prev_block is self.last_heading:
             h = self.last_heading
-            m = re.match(r"^(?:item\s+\d+[a-z]?\s*[:.\-–]\s*|\d+[.)]?\s+)", h.text, re.I)
+            m = self.v.item_prefix.match(h.text)
             title = h.text[m.end() if m else 0:]
-            if len(_words(re.sub(r"\(?item \d+\)?", "", title, flags=re.I))) < 3:
+            if len(_words(self.v.item_ref.sub("", title))) < 3:
                 return None
             return h.start + (m.end() if m else 0), h.end
         if self.section is not None:
