@@ -43,9 +43,6 @@ def extract_many(documents: Iterable[Document], nlp=None, batch_size: int = 256)
     plans = []
     texts = []
     for document in documents:
-        if document.kind == "update":
-            plans.append(None)
-            continue
         blocks = make_blocks(document)
         plans.append(blocks)
         texts.extend(b.text for b in blocks if not b.is_heading)

@@ -20,6 +20,7 @@ from minutes.model import Document, Section
 from .blocks import Block
 from .lexicon import Lexicon, lexicon
 from .rules import ATTRIBUTES
+from .speakers import people_of, resolve_speaker
 
 Q_LABELS = {"QUESTION", "WRITTEN_QUESTION"}
 R_STRONG = {"RESPONSE"}
@@ -92,6 +93,12 @@ def _vocab(lx: Lexicon) -> Vocab:
     return Vocab(lx)
 
 
+# a statement answers a question still open at most this many paragraphs later (a named
+# officer's statement, any number later within the item)
+PENDING_BLOCKS = 1
+# a procedural item longer than this (and this share of the paper) is not skipped
+SWALLOW_CHARS = 2500
+SWALLOW_SHARE = 0.3
 INLINE_ITEM = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=;)|(?<=:))\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)\s+")
 
 
@@ -162,6 +169,7 @@ class Engine:
         self.member_titles = v.member_titles
         self.role_words = v.role_words
         self.answerer_titles = v.answerer_titles
+        self.people = people_of(document.text)  # surname -> "Full Name (Role)"
         self.drafts: list[Draft] = []
         self._reset_section(None)
 
@@ -269,7 +277,8 @@ class Engine:
         if block.section is not self.section:
             self._close_motion()
             self._reset_section(block.section)
-            if block.section is not None and self._excluded_heading(block.section.title):
+            if block.section is not None and self._excluded_heading(block.section.title) \
+                    and not self._swallowing(block.section):
                 self.excluded = True
         if block.is_heading:
             self._close_motion()
@@ -306,6 +315,12 @@ class Engine:
         if block.role == "text" and self.v.body_start.match(block.text) and not any(
                 d.block_index == index for d in self.drafts):
             self.last_that = block
+
+    def _swallowing(self, section: Section) -> bool:
+        """A procedural item (Apologies) that holds most of a long paper has swallowed the
+        items after it (their headings were not found): its text is read, not skipped."""
+        size = section.end - section.start
+        return size > SWALLOW_CHARS and size > SWALLOW_SHARE * len(self.doc.text)
 
     def _label_heading(self, text: str) -> Optional[tuple[str, Optional[str]]]:
         """'REPLY:' or 'Question submitted by Cllr X' standing alone: the next paragraph is the record."""
@@ -447,7 +462,8 @@ class Engine:
         if mode == "normal" and self._labelled_block(index, block, sents):
             return
         current: Optional[Draft] = None  # record that the next plain sentence may continue
-        member_turn = False  # a member spoke (asked or commented) earlier in this block
+        member_turn = False  # a question was asked earlier in this block
+        comment_turn = False  # a member commented earlier in this block
         other_turn = False  # a comment or a decision came first in this block
         i = 0
         while i < len(sents):
@@ -467,7 +483,7 @@ class Engine:
                 member_turn = True
                 i += 1
                 continue
-            r = self._response_cue(sent, current, member_turn, mode, block)
+            r = self._response_cue(sent, current, member_turn, mode, block, index, comment_turn)
             if r is not None:
                 cue, subject = r
                 current = self._response(index, sent, cue, subject, current, mode)
@@ -479,7 +495,7 @@ class Engine:
                 else:
                     current = None
                     self.current_q = None if mode == "normal" else self.current_q
-                member_turn = True
+                comment_turn = self._commenter(sent) or True
                 other_turn = True
                 i += 1
                 continue
@@ -625,7 +641,7 @@ class Engine:
 
     # ---- responses ---------------------------------------------------------------
     def _response_cue(self, sent: Sent, current: Optional[Draft], member_turn: bool, mode: str,
-                      block: Block) -> Optional[tuple[Cue, str]]:
+                      block: Block, index: int = -1, comment_turn: bool = False) -> Optional[tuple[Cue, str]]:
         comments = [(c.start, c.end) for c in sent.cues if c.label == "COMMENT"]
         cue = next((c for c in sent.cues if c.label in R_ANY
                     and not any(s <= c.start < e for s, e in comments)), None)
@@ -653,9 +669,34 @@ class Engine:
             return None
         if mode == "response_list" or question_open or member_turn:
             return cue, subject
-        if self.pending and self.pending[-1].block_index >= 0 and self.section is self.pending[-1].section:
+        officer = self.is_officer(subject)
+        if comment_turn and (officer or isinstance(comment_turn, str) and subject[:1].isupper()
+                             and self.person_key(subject) != comment_turn and not member):
+            return cue, subject  # a reply to a member's comment by someone else, not a member
+        last = self.pending[-1] if self.pending else None
+        if last is not None and last.block_index >= 0 and self.section is last.section \
+                and (officer or index - last.block_index <= PENDING_BLOCKS):
             return cue, subject
         return None
+
+    def _commenter(self, sent: Sent) -> Optional[str]:
+        cue = sent.first_cue({"COMMENT"} | R_WEAK | R_UNDERTAKING)
+        subject = self.subject(sent, cue) if cue else ""
+        return self.person_key(subject) if subject and not self.is_impersonal(subject) else None
+
+    def is_officer(self, subject: str) -> bool:
+        """Someone who answers for the council: a role ("the Clerk", "Head of Housing"), the
+        item's presenter, or an answering title (Cabinet Member); not a plain member."""
+        if not subject or self.is_impersonal(subject):
+            return bool(subject) is False and self.presenter is not None
+        low = set(re.findall(r"[a-z\-]+", subject.lower()))
+        if self.is_answerer(subject) or (self.presenter and self.same_person(subject, Draft("x", 0, 0, "", self.presenter))):
+            return True
+        if bool(low & self.role_words) and not self.is_member(subject):
+            return True
+        known = resolve_speaker(subject, self.people) or ""  # "Ms. Phillips" -> her role in the attendance list
+        role = known[known.find("(") + 1:].lower() if "(" in known else ""
+        return bool(set(re.findall(r"[a-z\-]+", role)) & self.role_words) and not self.is_member(role)
 
     def _response(self, index: int, sent: Sent, cue: Optional[Cue], subject: str,
                   current: Optional[Draft], mode: str, rule: Optional[str] = None) -> Draft:

@@ -97,16 +97,20 @@ def _lines_to_fragments(lines: list[str]) -> list[_Fragment]:
         if frag is None:
             continue
         prev = out[-1] if out else None
+        title = prev is not None and (frag.role == "text" and _title_line(prev.text, frag.text)
+                                      or frag.role == "list_item" and _title_line(prev.text, "A"))
         if (
             prev is not None
             and frag.role == "text"
             and prev.role != "heading"
             and not getattr(prev, "_hard_break", False)
             and not (_LABEL.match(frag.text) and ends_sentence(prev.text))
-            and not _title_line(prev.text, frag.text)
+            and not title
         ):
             prev.text = f"{prev.text} {frag.text}"
         else:
+            if title:
+                prev.title_line = True  # type: ignore[union-attr]  # a line of its own, its text below
             out.append(frag)
         out[-1]._hard_break = hard_break  # type: ignore[attr-defined]
     return out
@@ -115,7 +119,7 @@ def _lines_to_fragments(lines: list[str]) -> list[_Fragment]:
 def _title_line(prev: str, nxt: str) -> bool:
     """'APPROVAL OF MINUTES' or 'Route 7 bus contribution' on a line of its own, then the text."""
     words = prev.split()
-    return (0 < len(words) <= 8 and nxt[:1].isupper() and prev[-1:] not in ",;-–&/"
+    return (0 < len(words) <= 8 and (nxt[:1].isupper() or nxt[:1].isdigit()) and prev[-1:] not in ",;-–&/"
             and not ends_with_abbreviation(prev) and words[-1].lower() not in _CONNECTORS
             and not ends_sentence(prev))
 
@@ -203,6 +207,10 @@ def paragraphs_from_text(body: str) -> list[Block]:
               and (short_heading_like(frag.text, 12, 100)
                    or len(frag.text.split()) <= 7 and short_heading_like(frag.text.rstrip("."), 7, 80))):
             role = "heading"
+        elif (role in ("text", "list_item") and getattr(frag, "title_line", False) and _NUMBERED_TITLE.match(frag.text)
+              and len(frag.text.split()) <= 9 and not ends_sentence(frag.text)
+              and not (blocks and blocks[-1].text.rstrip().endswith((":", ":-")))):
+            role = "heading"  # "2. Declarations of interest" on a line of its own, sentence case
         blocks.append(Block(text=frag.text, page=1, role=role))
     return blocks
 
