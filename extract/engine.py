@@ -81,6 +81,9 @@ class Vocab:
         self.aye = lx.regex(r"\b{w}\b", w="aye_words")
         self.nay = lx.regex(r"\b{w}\b|\bno\b(?= vote)", w="nay_words")
         self.bare_fillers = lx.set("bare_mover_fillers")
+        self.action_start = lx.regex(r"\b{w}\b", w="action_starts")
+        self.action_tail = lx.regex(r"[,;]\s*{w}\b.*$|\.?\s*(?:the\s+)?(?:{m}\s+)?{out}\b.*$", w="seconder_words",
+                                    m="motion_words", out="outcome_carried")
         self.motion_phrase = lx.regex(r"\b{m}\s+(?:to|by|from|that)\b|^\w+\s+{m}\b", m="motion_words")
         self.motion_start = lx.regex(r"^\s*{m}\b", m="motion_words")
         self.motion_referent = lx.regex(r"^{w}s?\b|^it\b", w="motion_referents")
@@ -96,6 +99,7 @@ def _vocab(lx: Lexicon) -> Vocab:
 # a statement answers a question still open at most this many paragraphs later (a named
 # officer's statement, any number later within the item)
 PENDING_BLOCKS = 1
+UNCUED_MIN_WORDS = 4  # a shorter line after a question ("Lead: CAO.") answers nothing
 # a procedural item longer than this (and this share of the paper) is not skipped
 SWALLOW_CHARS = 2500
 SWALLOW_SHARE = 0.3
@@ -734,10 +738,13 @@ class Engine:
     def _uncued_answer(self, index: int, sent: Sent, question: Draft) -> Optional[Draft]:
         """A plain statement straight after a question, in its paragraph, answers it."""
         words = _words(sent.text)
-        if not words or self.is_member(" ".join(words[:4])):
+        if len(words) < UNCUED_MIN_WORDS or self.is_member(" ".join(words[:4])):
             return None
-        if self.v.body_start.match(sent.text):
-            return None
+        if self.v.body_start.match(sent.text) or sent.text.rstrip(" ”\"'’").endswith("?") \
+                or self._procedural(sent.text):
+            return None  # more of the asking, or the chair moving on ("Hearing none.")
+        if question.rule == "question.interrogative":
+            return None  # a question read out is answered by someone named, with a cue
         draft = self.emit(Draft("response", sent.start, sent.end, "response.follows_question",
                                 block_index=index))
         self._link(draft, question)
@@ -892,14 +899,35 @@ class Engine:
                 self.motion["end"] = block.end
             self.list_ctx = None
             return len(sents)
-        start = sent.start
+        start, end = sent.start, sents[last].end
         if bare and i > 0 and self.v.motion_start.match(sent.text):
             start = sents[i - 1].start
-        draft = self.emit(Draft("recommendation", start, sents[last].end, "recommendation.motion",
-                                outcome=self._outcome(self.text(start, sents[last].end)), block_index=index))
+        outcome = self._outcome(self.text(start, end))
+        action = None if start != sent.start else self._action(sent)
+        if action is not None:  # "moved by A, seconded by B, that X": the record is X
+            start, end = action
+        draft = self.emit(Draft("recommendation", start, end, "recommendation.motion",
+                                outcome=outcome, block_index=index))
         if not carried:
             self.provisional = draft
         return last + 1
+
+    def _action(self, sent: Sent) -> Optional[tuple[int, int]]:
+        """The action a motion takes ("to adopt Resolution 12", "that the minutes be approved"),
+        after who moved and seconded it and before its outcome; None when it has no such start."""
+        movers = [c for c in sent.cues if c.label in ("MOTION", "SECONDED")]
+        if not movers:
+            return None
+        after = max(c.end for c in movers)
+        m = self.v.action_start.search(self.text(after, sent.end))
+        if m is None:
+            return None
+        start = after + m.start()
+        tail = self.v.action_tail.search(self.text(start, sent.end))
+        end = start + tail.start() if tail else sent.end
+        if len(_words(self.text(start, end))) < 2:
+            return None
+        return start, end
 
     def _lost(self, sent: Sent) -> bool:
         return sent.has({"LOST"}) and not self.v.against.search(sent.text) \

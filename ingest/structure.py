@@ -17,6 +17,8 @@ _SLASH = re.compile(
     r"\s*[:.\-–—]?\s+(?P<title>\S.*)$", re.I)
 _NUMBERED = re.compile(r"^(?:minute\s+)?(?P<num>\d{1,4}(?:\.\d{1,2})?)(?P<dot>[.):]?)\s*(?P<title>[A-Z(\"“‘'].*)$")
 _NUMBERED_DOT = re.compile(r"^(?P<num>\d{1,4})[.)]\s+(?P<title>\S.*)$")
+# "Minutes Approved (D)", "Recognition: Week of the School Administrator (E-1)": US agenda codes
+_CODED = re.compile(r"^(?P<title>[A-Z][^.!?]{2,110}?)\s*\((?P<num>[A-Z]{1,2}(?:-\d{1,2})?(?:\s*/\s*[A-Z]{1,2}-\d{1,2})?)\)$")
 _REPORT = re.compile(r"^(?P<num>\d{1,2}(?:\.\d{1,2}){0,2})(?P<dot>\.?)\s+(?P<title>[A-Z(\"“‘'].*)$")
 
 
@@ -74,6 +76,10 @@ def _minutes_headings(text: str, paragraphs: list[Paragraph]) -> tuple[list[_Hea
         m = _ITEM.match(t)
         if m and len(t) <= 160:
             strong.append(_Heading(para.start, _clean_title(m.group("title")), m.group("num")))
+            continue
+        m = _CODED.match(t)
+        if m and para.role != "list_item" and len(t.split()) <= 16:
+            strong.append(_Heading(para.start, _clean_title(m.group("title")), m.group("num").replace(" ", "")))
             continue
         m = _SLASH.match(t)
         if m and _heading_shaped(t, para.role, 20):
