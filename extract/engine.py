@@ -84,6 +84,8 @@ class Vocab:
         self.action_start = lx.regex(r"\b{w}\b", w="action_starts")
         self.action_tail = lx.regex(r"[,;]\s*{w}\b.*$|\.?\s*(?:the\s+)?(?:{m}\s+)?{out}\b.*$", w="seconder_words",
                                     m="motion_words", out="outcome_carried")
+        self.row_decision = lx.regex(r"^(?:[£€$]\s?[\d,.]+\s+)?{w}\b", w="row_decisions")
+        self.trailing_decision = lx.regex(r"[\s–—-]+{w}(?:\s+[£€$]\s?[\d,.]+)?(?:\s*\([^)]{{0,60}}\))?", w="trailing_decisions")
         self.motion_phrase = lx.regex(r"\b{m}\s+(?:to|by|from|that)\b|^\w+\s+{m}\b", m="motion_words")
         self.motion_start = lx.regex(r"^\s*{m}\b", m="motion_words")
         self.motion_referent = lx.regex(r"^{w}s?\b|^it\b", w="motion_referents")
@@ -99,6 +101,9 @@ def _vocab(lx: Lexicon) -> Vocab:
 # a statement answers a question still open at most this many paragraphs later (a named
 # officer's statement, any number later within the item)
 PENDING_BLOCKS = 1
+ROW_MAX_WORDS = 30  # a table row this long or shorter is its own record text
+SINGLE_ITEM_WORDS = 20  # a line of its own that ends with its decision
+ITEM_MAX_WORDS = 30  # items run together in one paragraph are each at most this long
 UNCUED_MIN_WORDS = 4  # a shorter line after a question ("Lead: CAO.") answers nothing
 # a procedural item longer than this (and this share of the paper) is not skipped
 SWALLOW_CHARS = 2500
@@ -304,6 +309,8 @@ class Engine:
             return
         if self.motion is not None and self._feed_motion_body(index, block, sents):
             return
+        if self._table_row(index, block) or self._decided_items(index, block):
+            return
         if self.list_ctx is not None:
             if self._feed_list_item(index, block, sents):
                 return
@@ -319,6 +326,42 @@ class Engine:
         if block.role == "text" and self.v.body_start.match(block.text) and not any(
                 d.block_index == index for d in self.drafts):
             self.last_that = block
+
+    # ---- decisions in tables and item lists --------------------------------------
+    def _table_row(self, index: int, block: Block) -> bool:
+        """A table row ("Scouts | New tents | £800 | Approved £500") whose cell after the first
+        holds a decision is one recommendation: the row when short, else its decision cell
+        (the row's subject stays in the record's context)."""
+        if " | " not in block.text:
+            return False
+        cells, pos = [], block.start
+        for cell in block.text.split(" | "):
+            cells.append((pos, pos + len(cell)))
+            pos += len(cell) + 3
+        for k, (cs, ce) in enumerate(cells[1:], start=1):
+            if self.v.row_decision.match(self.text(cs, ce).strip()):
+                start = block.start if len(_words(block.text)) <= ROW_MAX_WORDS else cs
+                self.emit(Draft("recommendation", start, block.end, "recommendation.table_row",
+                                outcome=self._outcome(self.text(cs, ce)), block_index=index))
+                return True
+        return False
+
+    def _decided_items(self, index: int, block: Block) -> bool:
+        """Items run together, each ending with its decision ("Invoice for insurance £689.62
+        resolved to pay Village Hall fees £40.00 resolved to pay"): one record per item."""
+        ends = [m.end() for m in self.v.trailing_decision.finditer(block.text)]
+        single = len(ends) == 1 and not block.text[ends[0]:].strip(" .;") \
+            and len(_words(block.text)) <= SINGLE_ITEM_WORDS  # "Kirkby Lane Allotment Society ... £420 Approved £420"
+        if len(ends) < 2 and not single:
+            return False
+        starts = [0] + ends[:-1]
+        pieces = [(block.start + a, block.start + b) for a, b in zip(starts, ends)]
+        if any(len(_words(self.text(a, b))) > ITEM_MAX_WORDS for a, b in pieces):
+            return False
+        for a, b in pieces:
+            self.emit(Draft("recommendation", a, b, "recommendation.decided_item", outcome=self._outcome(self.text(a, b)),
+                            block_index=index))
+        return True
 
     def _swallowing(self, section: Section) -> bool:
         """A procedural item (Apologies) that holds most of a long paper has swallowed the
@@ -890,11 +933,12 @@ class Engine:
             self.provisional = None
             return last + 1
         bare = self._bare_mover(sent)
-        if (bare and i == 0 and last == i) or (last == i == len(sents) - 1 and re.search(r"(?::|:-|\bthat)\s*$", block.text)):
+        if (bare and last == i and (i == 0 or i == len(sents) - 1)) \
+                or (last == i == len(sents) - 1 and re.search(r"(?::|:-|\bthat)\s*$", block.text)):
             # "Proposed: Cllr A", "MOVED Cr A SECONDED Cr B", "X moved the following motion:"
             if self.motion is None:
                 self.motion = {"drafts": [], "start": block.start, "end": block.end,
-                               "before": self._motion_body_before() if bare else None}
+                               "before": self._motion_body_before() if bare and i == 0 else None}
             else:
                 self.motion["end"] = block.end
             self.list_ctx = None

@@ -167,6 +167,7 @@ class Line:
     x1: Optional[float] = None
     bold: bool = False
     last_top: Optional[float] = None  # top of the last visual line when pdfium joined lines
+    row: bool = False  # a table row, its cells joined with " | ": a paragraph of its own
 
     @property
     def end_top(self) -> Optional[float]:

@@ -54,6 +54,7 @@ def _lines_pdfium(data: bytes, password: Optional[str] = None, limits: Optional[
             raise PdfError("encrypted PDF") from exc
         raise PdfError("truncated or corrupt PDF") from exc
     pages: list[PageLines] = []
+    ruled: list[int] = []  # pages drawn with many lines and boxes: tables, read by pdfplumber
     try:
         count = len(pdf)
         if limits:
@@ -64,6 +65,8 @@ def _lines_pdfium(data: bytes, password: Optional[str] = None, limits: Optional[
             page = pdf[index]  # one page object alive at a time: closed below
             try:
                 width, height = page.get_size()
+                if sum(1 for o in page.get_objects(max_depth=1) if o.type == raw.FPDF_PAGEOBJ_PATH) >= TABLE_PATHS:
+                    ruled.append(index)
                 textpage = page.get_textpage()
                 try:
                     pages.append(PageLines(index + 1, width, height,
@@ -76,7 +79,55 @@ def _lines_pdfium(data: bytes, password: Optional[str] = None, limits: Optional[
         raise PdfError("truncated or corrupt PDF") from exc
     finally:
         pdf.close()
+    if ruled:
+        _table_rows(data, pages, ruled, password, deadline)
     return pages
+
+
+TABLE_PATHS = 20  # path objects on a page before its tables are looked for
+TABLE_MIN_ROWS = 2
+
+
+def _table_rows(data: bytes, pages: list[PageLines], indexes: list[int], password: Optional[str],
+                deadline: Optional[Deadline]) -> None:
+    """Replace the lines inside each ruled table pdfplumber finds with one line per row, its
+    cells joined with " | " in column order (a grants table's decision stays with its row)."""
+    import io
+
+    import pdfplumber
+
+    try:
+        with pdfplumber.open(io.BytesIO(data), password=password or "") as pdf:
+            for index in indexes:
+                if deadline:
+                    deadline.check()
+                found = []
+                for table in pdf.pages[index].find_tables():
+                    rows = [(r.bbox, cells) for r, cells in zip(table.rows, table.extract())]
+                    if len(rows) >= TABLE_MIN_ROWS and max(len(c) for _, c in rows) >= 2:
+                        found.append((table.bbox, rows))
+                if found:
+                    _substitute_rows(pages[index], found)
+    except Exception:  # noqa: BLE001 - a table the parser chokes on stays as plain lines
+        return
+
+
+def _substitute_rows(page: PageLines, tables) -> None:
+    def inside(line: Line, bbox) -> bool:
+        x0, top, x1, bottom = bbox
+        if line.top is None or line.x0 is None:
+            return False
+        cy = (line.top + (line.bottom if line.bottom is not None else line.top)) / 2
+        cx = (line.x0 + (line.x1 if line.x1 is not None else line.x0)) / 2
+        return top - 1 <= cy <= bottom + 1 and x0 - 1 <= cx <= x1 + 1
+
+    kept = [l for l in page.lines if not any(inside(l, bbox) for bbox, _ in tables)]
+    for bbox, rows in tables:
+        for (x0, top, x1, bottom), cells in rows:
+            text = " | ".join(" ".join((c or "").split()) for c in cells)
+            if text.strip(" |"):
+                kept.append(Line(text, top, bottom, x0, x1, row=True))
+    page.lines = sorted(kept, key=lambda l: (l.top if l.top is not None else 0, l.x0 or 0))
 
 
 def _pdfium_page_lines(textpage, height: float, raw) -> list[Line]:
@@ -286,6 +337,8 @@ def _right_edge(pages: list[PageLines]) -> Optional[float]:
 def _line_starts_new(prev: Line, line: Line, spacing: Optional[float], right: Optional[float],
                      max_chars: int) -> bool:
     text, ptext = line.text, prev.text
+    if line.row or prev.row:
+        return True
     if spacing and prev.top is not None and line.top is not None:
         gap = line.top - (prev.end_top or prev.top)
         if gap > spacing * 1.35 or gap < -spacing:  # a blank line, or a new column
@@ -340,8 +393,8 @@ def build_blocks(pages: list[PageLines]) -> list[Block]:
             text = normalise_line(line.text)
             if not text:
                 continue
-            line = Line(text, line.top, line.bottom, line.x0, line.x1, line.bold, line.last_top)
-            if prev is None and blocks:
+            line = Line(text, line.top, line.bottom, line.x0, line.x1, line.bold, line.last_top, line.row)
+            if prev is None and blocks and not line.row:
                 last = blocks[-1]
                 tail = last.text
                 runs_on = (last_line is not None and last_line.x1 is not None and right is not None
