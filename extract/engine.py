@@ -86,6 +86,9 @@ class Vocab:
                                     m="motion_words", out="outcome_carried")
         self.row_decision = lx.regex(r"^(?:[£€$]\s?[\d,.]+\s+)?{w}\b", w="row_decisions")
         self.trailing_decision = lx.regex(r"[\s–—-]+{w}(?:\s+[£€$]\s?[\d,.]+)?(?:\s*\([^)]{{0,60}}\))?", w="trailing_decisions")
+        self.minute_ref = lx.regex(r"[\s:–—-]*(?:{w}\s*)?(?:no\.?|number)?\s*[A-Z]{{0,6}}\.?\s*\d{{1,4}}(?:[/.\-]\d{{1,4}}){{1,2}}[.:]?",
+                                   w="minute_ref_words")
+        self.resolution_heading = re.compile(rf"^(?:{lx.alternation('resolution_labels_cased')})\b{self.minute_ref.pattern}$")
         self.motion_phrase = lx.regex(r"\b{m}\s+(?:to|by|from|that)\b|^\w+\s+{m}\b", m="motion_words")
         self.motion_start = lx.regex(r"^\s*{m}\b", m="motion_words")
         self.motion_referent = lx.regex(r"^{w}s?\b|^it\b", w="motion_referents")
@@ -297,6 +300,8 @@ class Engine:
             self.last_heading = block
             if not self.excluded and self.v.decision_list.match(block.text.strip()):
                 self.list_ctx = {"kind": "resolution", "style": None, "rule": "recommendation.decision_list"}
+            if self.v.resolution_heading.match(block.text.strip()):  # "RESOLUTION CWC 24/103": the motion follows
+                self.motion = {"drafts": [], "start": block.start, "end": block.end, "before": None}
             return
         if self.excluded:
             return
@@ -829,7 +834,8 @@ class Engine:
         if cue.attr("form") == "caps":
             word = self.text(cue.start, cue.end)
             after = self.text(cue.end, min(block.end, cue.end + 3)).strip()
-            if word.lower().startswith(("decision", "resolution")) and not (after[:1] in (":", "-", "–") or cue.end >= block.end - 1):
+            if word.lower().startswith(("decision", "resolution")) and not (after[:1] in (":", "-", "–") or cue.end >= block.end - 1) \
+                    and not (i == 0 and len(sents) == 1 and self.v.minute_ref.fullmatch(self.text(cue.end, block.end).strip())):
                 return 0
         if sent.has({"LOST"}) and not sent.has({"CARRIED"}):
             return len(sents)
@@ -848,6 +854,11 @@ class Engine:
         rest = self.text(rest_start, end).strip()
         outcome = self._outcome(self.text(sent.start, end))
         rule = cue.rule
+        if self.v.minute_ref.fullmatch(rest) and end == block.end:
+            # "RESOLVED: Minute No. CWC 24/102", "RESOLUTION 24/102": the motion's words follow
+            self.motion = {"drafts": [], "start": block.start, "end": block.end, "before": None}
+            self.list_ctx = None
+            return len(sents)
         if not rest or rest.endswith((":", ":-", "–", "—")) or re.search(r"\bfollowing\b[^.]*:?\s*-?$", rest):
             self._open_list("resolution", block, rule, outcome=outcome)
             return len(sents) if end == block.end else i + 1
