@@ -115,7 +115,9 @@ def _records(document: Document, blocks: list[Block]) -> list[Record]:
     engine = Engine(document)
     for index, block in enumerate(blocks):
         engine.feed(index, block, block.sents)
-    drafts = [d for d in engine.finish() if document.text[d.start:d.end].strip()]
+    drafts = [d for d in engine.finish() if document.text[d.start:d.end].strip()
+              # an update report recounts decisions taken elsewhere: they are not its own
+              and not (document.kind == "update" and d.kind == "recommendation")]
     people = people_of(document.text)
     ids: dict[int, str] = {}
     seen: Counter = Counter()

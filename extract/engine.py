@@ -104,6 +104,7 @@ def _vocab(lx: Lexicon) -> Vocab:
 # a statement answers a question still open at most this many paragraphs later (a named
 # officer's statement, any number later within the item)
 PENDING_BLOCKS = 1
+ACTION_GAP_WORDS = 8  # "moved by Mr A, seconded by Ms B, that ...": the seconder's name at most
 ROW_MAX_WORDS = 30  # a table row this long or shorter is its own record text
 SINGLE_ITEM_WORDS = 20  # a line of its own that ends with its decision
 ITEM_MAX_WORDS = 30  # items run together in one paragraph are each at most this long
@@ -652,7 +653,7 @@ class Engine:
             return False
         prev_cue = prev.first_cue(R_WEAK | {"COMMENT"})
         lead = self.subject(prev, prev_cue) if prev_cue else prev.text
-        return self.is_member(lead) or bool(self.v.referral.search(prev.text))
+        return self.is_member(" ".join(lead.split()[:3])) or bool(self.v.referral.search(prev.text))
 
     def _split_answer(self, index: int, sent: Sent, q: Cue, question: Draft) -> Optional[int]:
         """'Members queried how X and were advised that Y': cut at the answer cue."""
@@ -944,7 +945,7 @@ class Engine:
             self.provisional = None
             return last + 1
         bare = self._bare_mover(sent)
-        if (bare and last == i and (i == 0 or i == len(sents) - 1)) \
+        if (bare and last == i and (i == 0 or i == len(sents) - 1 and not carried)) \
                 or (last == i == len(sents) - 1 and re.search(r"(?::|:-|\bthat)\s*$", block.text)):
             # "Proposed: Cllr A", "MOVED Cr A SECONDED Cr B", "X moved the following motion:"
             if self.motion is None:
@@ -975,8 +976,8 @@ class Engine:
             return None
         after = max(c.end for c in movers)
         m = self.v.action_start.search(self.text(after, sent.end))
-        if m is None:
-            return None
+        if m is None or len(_words(self.text(after, after + m.start()))) > ACTION_GAP_WORDS:
+            return None  # no "to"/"that" straight after who moved and seconded
         start = after + m.start()
         tail = self.v.action_tail.search(self.text(start, sent.end))
         end = start + tail.start() if tail else sent.end
