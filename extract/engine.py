@@ -89,6 +89,7 @@ class Vocab:
         self.minute_ref = lx.regex(r"[\s:–—-]*(?:{w}\s*)?(?:no\.?|number)?\s*[A-Z]{{0,6}}\.?\s*\d{{1,4}}(?:[/.\-]\d{{1,4}}){{1,2}}[.:]?",
                                    w="minute_ref_words")
         self.resolution_heading = re.compile(rf"^(?:{lx.alternation('resolution_labels_cased')})\b{self.minute_ref.pattern}$")
+        self.relative_start = lx.regex(r"^{w}\s+", w="relative_pronouns")
         self.motion_phrase = lx.regex(r"\b{m}\s+(?:to|by|from|that)\b|^\w+\s+{m}\b", m="motion_words")
         self.motion_start = lx.regex(r"^\s*{m}\b", m="motion_words")
         self.motion_referent = lx.regex(r"^{w}s?\b|^it\b", w="motion_referents")
@@ -669,6 +670,9 @@ class Engine:
             if m is None:
                 continue
             responder = between[m.end():].strip()
+            relative = self.v.relative_start.match(responder)  # ", which Superintendent Kern explained"
+            if relative:
+                responder = responder[relative.end():].strip()
             passive = r.attr("voice") == "impersonal"
             if len(responder.split()) > 12:
                 continue
@@ -677,8 +681,10 @@ class Engine:
                     continue
                 if not (responder[:1].isupper() or responder.lower().startswith(self.v.responder_starts)):
                     continue
-                if self.is_member(responder) and not self.is_answerer(responder):
-                    continue
+                named = responder[:1].isupper() and not self.is_impersonal(responder) \
+                    and len(_words(responder)) <= 5 and r.label in R_ANY
+                if self.is_member(responder) and not self.is_answerer(responder) and not (named and m.group(0).strip() == ","):
+                    continue  # "Cllr A asked X, Cllr B advised Y": one member answers another
                 if self.same_person(responder, question):
                     continue
             elif not passive:
