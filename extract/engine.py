@@ -81,7 +81,9 @@ class Vocab:
         self.aye = lx.regex(r"\b{w}\b", w="aye_words")
         self.nay = lx.regex(r"\b{w}\b|\bno\b(?= vote)", w="nay_words")
         self.bare_fillers = lx.set("bare_mover_fillers")
+        self.passive_auxiliaries = lx.set("passive_auxiliaries")
         self.action_start = lx.regex(r"\b{w}\b", w="action_starts")
+        self.action_end_word = lx.regex(r"\s{w}$", w="action_starts")
         self.action_tail = lx.regex(r"[,;]\s*{w}\b.*$|\.?\s*(?:the\s+)?(?:{m}\s+)?{out}\b.*$", w="seconder_words",
                                     m="motion_words", out="outcome_carried")
         self.row_decision = lx.regex(r"^(?:[£€$]\s?[\d,.]+\s+)?{w}\b", w="row_decisions")
@@ -922,7 +924,7 @@ class Engine:
             if sent.has({"CARRIED", "LOST"}):
                 self._motion_outcome(sent)
             return i + 1
-        mover = any(c.attr("mover") for c in sent.cues) or sent.has({"SECONDED"}) \
+        mover = any(c.attr("mover") and not self._passive_cue(c) for c in sent.cues) or sent.has({"SECONDED"}) \
             or self.v.motion_phrase.search(sent.text)
         if not mover:
             if (self.provisional is not None or self.motion is not None) and self.v.settles.search(sent.text):
@@ -949,6 +951,11 @@ class Engine:
         if lost:
             self.motion = None
             self.provisional = None
+            return last + 1
+        action = self._action(sent) if last == i == len(sents) - 1 else None
+        if action is not None and self.text(*action).rstrip().endswith((":", ":-")):
+            # "to approve the Consent Agenda as follows:": each item that follows is a decision
+            self._open_list("resolution", block, "recommendation.consent_item", outcome="carried")
             return last + 1
         bare = self._bare_mover(sent)
         if (bare and last == i and (i == 0 or i == len(sents) - 1 and not carried)) \
@@ -977,19 +984,28 @@ class Engine:
     def _action(self, sent: Sent) -> Optional[tuple[int, int]]:
         """The action a motion takes ("to adopt Resolution 12", "that the minutes be approved"),
         after who moved and seconded it and before its outcome; None when it has no such start."""
-        movers = [c for c in sent.cues if c.label in ("MOTION", "SECONDED")]
+        movers = [c for c in sent.cues if c.label in ("MOTION", "SECONDED") and not self._passive_cue(c)]
         if not movers:
             return None
-        after = max(c.end for c in movers)
+        # "moved to approve": the cue ends with the action's first word
+        after = max(c.end - len(self.v.action_end_word.search(self.text(c.start, c.end)).group(0))
+                    if self.v.action_end_word.search(self.text(c.start, c.end)) else c.end for c in movers)
         m = self.v.action_start.search(self.text(after, sent.end))
         if m is None or len(_words(self.text(after, after + m.start()))) > ACTION_GAP_WORDS:
             return None  # no "to"/"that" straight after who moved and seconded
         start = after + m.start()
+        if start < sent.start:
+            return None
         tail = self.v.action_tail.search(self.text(start, sent.end))
         end = start + tail.start() if tail else sent.end
         if len(_words(self.text(start, end))) < 2:
             return None
         return start, end
+
+    def _passive_cue(self, cue: Cue) -> bool:
+        """"were moved to HMYOI Feltham": not someone moving a motion."""
+        before = self.text(max(0, cue.start - 12), cue.start).split()
+        return bool(before) and before[-1].lower() in self.v.passive_auxiliaries
 
     def _lost(self, sent: Sent) -> bool:
         return sent.has({"LOST"}) and not self.v.against.search(sent.text) \

@@ -79,7 +79,7 @@ def _classify(raw: str) -> Optional[_Fragment]:
     text = _clean_inline(stripped)
     if not text:
         return None
-    if is_list_item(text):
+    if is_list_item(text) or _INDENTED_LETTER.match(raw):
         return _Fragment(text, "list_item")
     if _ITEM_HEADING.match(text) and len(text) <= 120:
         return _Fragment(text, "heading")
@@ -215,6 +215,8 @@ def paragraphs_from_text(body: str) -> list[Block]:
     return blocks
 
 
+# "   A. Approve the minutes": an indented capital letter item (not "A. Smith" at a margin)
+_INDENTED_LETTER = re.compile(r"^\s{2,}[A-Z][.)]\s+\S")
 _NUMBERED_TITLE = re.compile(r"^\d{1,3}(?:\.\d{1,2})*\.?\s+[A-Z]")
 
 
