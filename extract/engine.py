@@ -82,6 +82,7 @@ class Vocab:
         self.nay = lx.regex(r"\b{w}\b|\bno\b(?= vote)", w="nay_words")
         self.bare_fillers = lx.set("bare_mover_fillers")
         self.passive_auxiliaries = lx.set("passive_auxiliaries")
+        self.passive_adverbs = lx.set("passive_adverbs")
         self.action_start = lx.regex(r"\b{w}\b", w="action_starts")
         self.action_end_word = lx.regex(r"\s{w}$", w="action_starts")
         self.action_tail = lx.regex(r"[,;]\s*{w}\b.*$|\.?\s*(?:the\s+)?(?:{m}\s+)?{out}\b.*$", w="seconder_words",
@@ -107,6 +108,7 @@ def _vocab(lx: Lexicon) -> Vocab:
 # a statement answers a question still open at most this many paragraphs later (a named
 # officer's statement, any number later within the item)
 PENDING_BLOCKS = 1
+BACKREF_MAX_WORDS = 10  # "This was agreed by all present."
 ACTION_GAP_WORDS = 8  # "moved by Mr A, seconded by Ms B, that ...": the seconder's name at most
 ROW_MAX_WORDS = 30  # a table row this long or shorter is its own record text
 SINGLE_ITEM_WORDS = 20  # a line of its own that ends with its decision
@@ -358,7 +360,8 @@ class Engine:
     def _decided_items(self, index: int, block: Block) -> bool:
         """Items run together, each ending with its decision ("Invoice for insurance £689.62
         resolved to pay Village Hall fees £40.00 resolved to pay"): one record per item."""
-        ends = [m.end() for m in self.v.trailing_decision.finditer(block.text)]
+        ends = [m.end() for m in self.v.trailing_decision.finditer(block.text)
+                if not self._passive_before(block.start + m.start())]
         single = len(ends) == 1 and not block.text[ends[0]:].strip(" .;") \
             and len(_words(block.text)) <= SINGLE_ITEM_WORDS  # "Kirkby Lane Allotment Society ... £420 Approved £420"
         if len(ends) < 2 and not single:
@@ -853,6 +856,12 @@ class Engine:
         at_block_start = cue.start - block.start <= 3 or i == 0 and len(self.text(block.start, cue.start).split()) <= 8
         labelled = cue.attr("form") in ("label", "caps")
         end = block.end if at_block_start and i == 0 and labelled else sent.end
+        if cue.attr("span") == "previous":
+            if i > 0 and len(_words(sent.text)) <= BACKREF_MAX_WORDS and not self._covered(sents[i - 1]):
+                self.emit(Draft("recommendation", sents[i - 1].start, sent.end, cue.rule,
+                                outcome=self._outcome(sent.text), block_index=index))
+                return i + 1
+            return 0
         if cue.attr("span") == "sentence":
             self.emit(Draft("recommendation", sent.start, sent.end, cue.rule,
                             outcome=self._outcome(sent.text), block_index=index))
@@ -1001,6 +1010,14 @@ class Engine:
         if len(_words(self.text(start, end))) < 2:
             return None
         return start, end
+
+    def _covered(self, sent: Sent) -> bool:
+        return any(d.start < sent.end and d.end > sent.start for d in self.drafts)
+
+    def _passive_before(self, offset: int) -> bool:
+        """"had now been agreed", "is approved": a report of a decision, not an item's own."""
+        words = self.text(max(0, offset - 24), offset).lower().split()[-2:]
+        return any(w in self.v.passive_auxiliaries or w in self.v.passive_adverbs for w in words)
 
     def _passive_cue(self, cue: Cue) -> bool:
         """"were moved to HMYOI Feltham": not someone moving a motion."""

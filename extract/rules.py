@@ -32,7 +32,8 @@ ATTRIBUTES = {
     "voice": ("personal", "impersonal"),  # impersonal: "it was explained", "Members were advised": no speaker before it
     "speaker": ("before", "after"),  # after: "In response, Mr X said": the speaker follows the cue
     "form": ("phrase", "label", "caps"),  # label: "REPLY:", "Question 2 from"; caps: "RESOLVED", "AGREED"
-    "span": ("after_cue", "sentence"),  # sentence: the whole sentence is the record ("The report was noted.")
+    "span": ("after_cue", "sentence", "previous"),  # sentence: the whole sentence ("The report was noted.");
+    # previous: the sentence before it too ("Cllr A proposed a letter to Vion. This was agreed by all.")
     "scope": ("cue", "sentence"),  # NOT_QUESTION: blocks the cue it overlaps, or the whole sentence
     "mover": (False, "phrase", "label"),  # who moved it: "X made a motion" (phrase), "MOVED Cr A", "Moved:" (label)
     "subject": ("any", "body"),  # body: "The Committee AGREED", unless a NOT_AGREED cue says otherwise
