@@ -16,6 +16,9 @@ MARKER = re.compile(
     r"|\(?(?P<rom>(?:i{1,3}|iv|v|vi{1,3}|ix|x|xi{1,3}))[.)]|(?P<bul>[•\-–—Ø*·▪§o➢►✓]))\s+"
 )
 HEADING_MAX_WORDS = 16
+# "Ms A of Banksia Ridge asked:", "The Director, Mr B, responded:": a lower-case verb before the
+# colon introduces someone's words; a heading's last word is a name ("Present:", "Apologies:")
+SPEECH_INTRO = re.compile(r"[,\s][a-z]{3,}(?:ed|s)\s*:\s*$")
 
 
 @lru_cache(maxsize=4)
@@ -94,7 +97,8 @@ def make_blocks(document: Document) -> list[Block]:
         if role == "text" and not marker and looks_like_heading(body) and len(body) < 140:
             role = "heading"
         intro, mover, that = _lines(lexicon())
-        if role == "heading" and (mover.match(body) or that.match(body) or intro.search(body)):
+        if role == "heading" and (mover.match(body) or that.match(body) or intro.search(body)
+                                  or SPEECH_INTRO.search(body)):
             role = "text"
         blocks.append(Block(start, start + len(body), body, role, marker, marker_text,
                             document.section_at(start)))

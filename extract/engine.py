@@ -81,6 +81,8 @@ class Vocab:
         self.aye = lx.regex(r"\b{w}\b", w="aye_words")
         self.nay = lx.regex(r"\b{w}\b|\bno\b(?= vote)", w="nay_words")
         self.bare_fillers = lx.set("bare_mover_fillers")
+        # "Mr A acknowledged X and inquired if Y": the same speaker goes on to ask
+        self.coordinated_verb = lx.regex(r"(?:,\s*|\s){w}\s+(?:(?:he|she|they|also|then)\s+)*$", w="answer_joints")
         self.passive_auxiliaries = lx.set("passive_auxiliaries")
         self.passive_adverbs = lx.set("passive_adverbs")
         self.action_start = lx.regex(r"\b{w}\b", w="action_starts")
@@ -117,6 +119,7 @@ UNCUED_MIN_WORDS = 4  # a shorter line after a question ("Lead: CAO.") answers n
 # a procedural item longer than this (and this share of the paper) is not skipped
 SWALLOW_CHARS = 2500
 SWALLOW_SHARE = 0.3
+QUOTE_OPEN = re.compile(r"\s*[:,]?\s*([“\"])")
 INLINE_ITEM = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=;)|(?<=:))\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)\s+")
 
 
@@ -207,6 +210,7 @@ class Engine:
         self.presenter: Optional[str] = None  # who presented the item answers "It was responded..."
         self.expect: Optional[tuple[str, Optional[str]]] = None  # after "Question from X:" / "REPLY:"
         self.expect_more: Optional[Draft] = None
+        self.quote: Optional[tuple[Draft, str]] = None  # a record whose quoted words run on ('asked:' then "...")
 
     def emit(self, draft: Draft) -> Draft:
         draft.section = self.section
@@ -322,6 +326,8 @@ class Engine:
             return
         if self._table_row(index, block) or self._decided_items(index, block):
             return
+        if self._feed_quote(block):
+            return
         if self.list_ctx is not None:
             if self._feed_list_item(index, block, sents):
                 return
@@ -337,6 +343,26 @@ class Engine:
         if block.role == "text" and self.v.body_start.match(block.text) and not any(
                 d.block_index == index for d in self.drafts):
             self.last_that = block
+        last = self.drafts[-1] if self.drafts else None
+        if last is not None and last.kind in ("question", "response") and last.end >= block.end - 1 \
+                and block.text.rstrip().endswith(":"):
+            self.quote = (last, "")  # "Ms A asked:" - her words are the next paragraph
+
+    def _feed_quote(self, block: Block) -> bool:
+        """The quoted words after 'asked:' or 'responded:', over one paragraph or several."""
+        if self.quote is None:
+            return False
+        draft, closing = self.quote
+        text = block.text.strip()
+        if not closing:
+            if not text[:1] in "“\"":
+                self.quote = None
+                return False
+            closing = "”" if text[0] == "“" else '"'
+            text = text[1:]
+        draft.end = block.end
+        self.quote = None if closing in text else (draft, closing)
+        return True
 
     # ---- decisions in tables and item lists --------------------------------------
     def _table_row(self, index: int, block: Block) -> bool:
@@ -540,13 +566,13 @@ class Engine:
             if q is not None:
                 current = self._question(index, block, sents, i, q, current)
                 member_turn = True
-                i += 1
+                i = self._quoted(current, q, sents, i, block) + 1
                 continue
             r = self._response_cue(sent, current, member_turn, mode, block, index, comment_turn)
             if r is not None:
                 cue, subject = r
                 current = self._response(index, sent, cue, subject, current, mode)
-                i += 1
+                i = self._quoted(current, cue, sents, i, block) + 1
                 continue
             if sent.has({"COMMENT"}) or self._member_statement(sent):
                 if current is not None and current.kind == "question" and self._asker_continues(sent, current):
@@ -597,8 +623,9 @@ class Engine:
         if q is not None:
             if r is not None and r.start < q.start:
                 subj = self.subject(sent, r)
-                if not self.is_member(subj):
-                    return None
+                same_asker = r.label not in R_STRONG and self.v.coordinated_verb.search(self.text(sent.start, q.start))
+                if not self.is_member(subj) and not same_asker:
+                    return None  # "The officer explained X and asked Members to ..."
                 if r.label in R_STRONG:
                     return None
             if sent.has({"RESOLUTION"}) and sent.first_cue({"RESOLUTION"}).start < q.start:
@@ -706,7 +733,7 @@ class Engine:
     # ---- responses ---------------------------------------------------------------
     def _response_cue(self, sent: Sent, current: Optional[Draft], member_turn: bool, mode: str,
                       block: Block, index: int = -1, comment_turn: bool = False) -> Optional[tuple[Cue, str]]:
-        comments = [(c.start, c.end) for c in sent.cues if c.label == "COMMENT"]
+        comments = [(c.start, c.end) for c in sent.cues if c.label in ("COMMENT", "NOT_RESPONSE")]
         cue = next((c for c in sent.cues if c.label in R_ANY
                     and not any(s <= c.start < e for s, e in comments)), None)
         if cue is None:
@@ -1010,6 +1037,24 @@ class Engine:
         if len(_words(self.text(start, end))) < 2:
             return None
         return start, end
+
+    def _quoted(self, draft: Optional[Draft], cue: Cue, sents: list[Sent], i: int, block: Block) -> int:
+        """'Ms A asked: "... When will it reopen?"': the record runs to the closing quote.
+        Returns the index of the last sentence it takes."""
+        if draft is None or draft.end < sents[i].end:
+            return i
+        opener = QUOTE_OPEN.match(self.doc.text, cue.end, min(block.end, cue.end + 6))
+        if opener is None:
+            return i
+        closing = "”" if opener.group(1) == "“" else '"'
+        close = self.doc.text.find(closing, opener.end(), block.end)
+        if close < 0:
+            return i
+        j = i
+        while j + 1 < len(sents) and sents[j + 1].start <= close:
+            j += 1
+        draft.end = max(draft.end, min(block.end, close + 1), sents[j].end)
+        return j
 
     def _covered(self, sent: Sent) -> bool:
         return any(d.start < sent.end and d.end > sent.start for d in self.drafts)

@@ -8,7 +8,7 @@ Each line of `extract/patterns/*.jsonl` (and of any `*.jsonl` in an extra rule f
 
 `label` says what the match signals (QUESTION, WRITTEN_QUESTION, RESPONSE, RESPONSE_WEAK,
 UNDERTAKING, RESOLUTION, DECISION, MOTION, SECONDED, CARRIED, LOST, NOT_AGREED, COMMENT,
-PRESENTER, NOT_QUESTION). The other attributes say how the engine treats it (`ATTRIBUTES`):
+PRESENTER, NOT_QUESTION, NOT_RESPONSE). The other attributes say how the engine treats it (`ATTRIBUTES`):
 the engine reads labels and attributes, never rule ids, so a new rule with a new id works
 as soon as it declares what it is. The id names the rule in `--explain` and in `make eval`.
 """
@@ -26,7 +26,8 @@ from .lexicon import PACKAGE_DIR, extra_rule_dirs, lexicon_files
 PATTERN_DIR = PACKAGE_DIR / "patterns"
 REQUIRED_KEYS = ("id", "label", "pattern")
 LABELS = ("QUESTION", "WRITTEN_QUESTION", "RESPONSE", "RESPONSE_WEAK", "UNDERTAKING", "RESOLUTION", "DECISION",
-          "MOTION", "SECONDED", "CARRIED", "LOST", "NOT_AGREED", "COMMENT", "PRESENTER", "NOT_QUESTION")
+          "MOTION", "SECONDED", "CARRIED", "LOST", "NOT_AGREED", "COMMENT", "PRESENTER", "NOT_QUESTION",
+          "NOT_RESPONSE")
 # attribute -> its allowed values
 ATTRIBUTES = {
     "voice": ("personal", "impersonal"),  # impersonal: "it was explained", "Members were advised": no speaker before it
