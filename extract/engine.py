@@ -83,6 +83,7 @@ class Vocab:
         self.bare_fillers = lx.set("bare_mover_fillers")
         # "Mr A acknowledged X and inquired if Y": the same speaker goes on to ask
         self.coordinated_verb = lx.regex(r"(?:,\s*|\s){w}\s+(?:(?:he|she|they|also|then)\s+)*$", w="answer_joints")
+        self.reasons_heading = lx.regex(r"\b{w}\b", w="reasons_words")
         self.passive_auxiliaries = lx.set("passive_auxiliaries")
         self.passive_adverbs = lx.set("passive_adverbs")
         self.action_start = lx.regex(r"\b{w}\b", w="action_starts")
@@ -313,9 +314,8 @@ class Engine:
             if self.v.resolution_heading.match(block.text.strip()):  # "RESOLUTION CWC 24/103": the motion follows
                 self.motion = {"drafts": [], "start": block.start, "end": block.end, "before": None}
             return
-        if self.excluded:
-            return
-        if self._excluded_heading(block.text, inline=True):
+        if self.excluded or self._excluded_heading(block.text, inline=True):
+            self._decisions_only(index, block, sents)  # "Committee resolved to note the apologies."
             return
         if len(block.text) < 60 and self._excluded_heading(block.text, exact=True):
             self._close_motion()
@@ -1055,6 +1055,16 @@ class Engine:
             j += 1
         draft.end = max(draft.end, min(block.end, close + 1), sents[j].end)
         return j
+
+    def _decisions_only(self, index: int, block: Block, sents: list[Sent]) -> None:
+        """In a procedural item (apologies, declarations, reasons for a decision) only an explicit
+        resolution is read: nothing there is asked or answered."""
+        i = 0
+        while i < len(sents):
+            if sents[i].has({"RESOLUTION"}) and not self.v.reasons_heading.search(self.section.title if self.section else ""):
+                i = self._resolution(index, block, sents, i) or i + 1
+            else:
+                i += 1
 
     def _covered(self, sent: Sent) -> bool:
         return any(d.start < sent.end and d.end > sent.start for d in self.drafts)
