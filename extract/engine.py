@@ -84,6 +84,7 @@ class Vocab:
         # "Mr A acknowledged X and inquired if Y": the same speaker goes on to ask
         self.coordinated_verb = lx.regex(r"(?:,\s*|\s){w}\s+(?:(?:he|she|they|also|then)\s+)*$", w="answer_joints")
         self.reasons_heading = lx.regex(r"\b{w}\b", w="reasons_words")
+        self.public_askers = lx["public_askers"]
         self.passive_auxiliaries = lx.set("passive_auxiliaries")
         self.passive_adverbs = lx.set("passive_adverbs")
         self.action_start = lx.regex(r"\b{w}\b", w="action_starts")
@@ -240,6 +241,11 @@ class Engine:
             return True
         return bool(words & self.member_titles) or any(
             " " in t and t in low for t in self.member_titles)
+
+    def is_public(self, subject: str) -> bool:
+        """A resident or member of the public: asks, and members may answer."""
+        low = subject.lower()
+        return any(re.search(rf"\b{re.escape(t)}\b", low) for t in self.v.public_askers)
 
     def is_answerer(self, subject: str) -> bool:
         low = subject.lower()
@@ -665,7 +671,8 @@ class Engine:
             and not self.is_impersonal(subject)
         draft = self.emit(Draft("question", start, sent.end, cue.rule,
                                 speaker=None if addressee else self.speaker_name(subject), block_index=index,
-                                asker_member=bool(subject) and self.is_member(subject) and not addressee,
+                                asker_member=bool(subject) and self.is_member(subject) and not addressee
+                                and not self.is_public(subject),
                                 addressee=addressee))
         self.current_q = draft
         self.pending.append(draft)
