@@ -23,13 +23,17 @@ _NLP = None
 
 
 def get_nlp():
-    """The shared spaCy pipeline, built on first use."""
+    """The shared spaCy pipeline, built on first use (and again when the rule folders change)."""
     global _NLP
-    if _NLP is None:
+    from .lexicon import lexicon_files
+    from .rules import pattern_files
+
+    key = tuple(pattern_files() + lexicon_files())
+    if _NLP is None or _NLP[0] != key:
         from .components import build_nlp
 
-        _NLP = build_nlp()
-    return _NLP
+        _NLP = (key, build_nlp())
+    return _NLP[1]
 
 
 def extract(document: Document, nlp=None) -> list[Record]:

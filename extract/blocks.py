@@ -94,10 +94,10 @@ def make_blocks(document: Document) -> list[Block]:
             marker = "bullet"
         if marker and role == "text":
             role = "list_item"
-        if role == "text" and not marker and looks_like_heading(body) and len(body) < 140:
+        if role == "text" and not marker and looks_like_heading(body) and len(body) < 140 and " | " not in body:
             role = "heading"
         intro, mover, that = _lines(lexicon())
-        if role == "heading" and (mover.match(body) or that.match(body) or intro.search(body)
+        if role == "heading" and (" | " in body or mover.match(body) or that.match(body) or intro.search(body)
                                   or SPEECH_INTRO.search(body)):
             role = "text"
         blocks.append(Block(start, start + len(body), body, role, marker, marker_text,

@@ -34,6 +34,8 @@ class Vocab:
     def __init__(self, lx: Lexicon):
         self.honorifics = lx.set("honorifics") | lx.set("determiners")
         self.pronouns = lx.set("pronouns")
+        self.personal_pronouns = lx.set("personal_pronouns")
+        self.expletives = lx.set("expletives")
         self.member_titles = lx.set("member_titles")
         self.role_words = lx.set("role_words")
         self.answerer_titles = lx["answerer_titles"]
@@ -171,6 +173,7 @@ class Draft:
     asker_member: bool = True
     block_index: int = -1
     addressee: bool = False  # "X was asked whether...": X answers
+    interrogative: bool = False  # found by its question mark alone
     default_speaker: Optional[str] = None  # the item's presenter, for answers in the impersonal voice
 
 
@@ -204,6 +207,7 @@ class Engine:
         self.pending: list[Draft] = []
         self.list_ctx: Optional[dict] = None
         self.excluded = False
+        self.excluded_by = ""  # the heading (or title line) that made the item procedural
         self.last_heading: Optional[Block] = None
         self.last_that: Optional[Block] = None
         self.motion: Optional[dict] = None
@@ -270,7 +274,7 @@ class Engine:
 
     def is_impersonal(self, subject: str) -> bool:
         low = subject.lower().strip()
-        return not low or low in self.v.pronouns or low.split()[0] in {"it", "there"}
+        return not low or low in self.v.pronouns or low.split()[0] in self.v.expletives
 
     def person_key(self, subject: str) -> str:
         head = re.split(r"[,(]", subject)[0]
@@ -308,12 +312,13 @@ class Engine:
             self._reset_section(block.section)
             if block.section is not None and self._excluded_heading(block.section.title) \
                     and not self._swallowing(block.section):
-                self.excluded = True
+                self.excluded, self.excluded_by = True, block.section.title
         if block.is_heading:
             self._close_motion()
             self.list_ctx = None
             self.expect = self._label_heading(block.text)
             self.excluded = self._excluded_heading(block.text)
+            self.excluded_by = block.text if self.excluded else ""
             self.last_heading = block
             if not self.excluded and self.v.decision_list.match(block.text.strip()):
                 self.list_ctx = {"kind": "resolution", "style": None, "rule": "recommendation.decision_list"}
@@ -321,12 +326,12 @@ class Engine:
                 self.motion = {"drafts": [], "start": block.start, "end": block.end, "before": None}
             return
         if self.excluded or self._excluded_heading(block.text, inline=True):
-            self._decisions_only(index, block, sents)  # "Committee resolved to note the apologies."
+            self._decisions_only(index, block, sents, self.excluded_by if self.excluded else block.text)
             return
         if len(block.text) < 60 and self._excluded_heading(block.text, exact=True):
             self._close_motion()
             self.list_ctx = None
-            self.excluded = True
+            self.excluded, self.excluded_by = True, block.text
             return
         if self.motion is not None and self._feed_motion_body(index, block, sents):
             return
@@ -609,7 +614,7 @@ class Engine:
 
     def _asker_continues(self, sent: Sent, question: Draft) -> bool:
         first = sent.text.split(" ", 1)[0].lower()
-        if first in {"he", "she", "they"}:
+        if first in self.v.personal_pronouns:
             return True
         cue = sent.first_cue(R_WEAK | {"COMMENT"} | Q_LABELS)
         subject = self.subject(sent, cue) if cue else ""
@@ -672,7 +677,7 @@ class Engine:
         draft = self.emit(Draft("question", start, sent.end, cue.rule,
                                 speaker=None if addressee else self.speaker_name(subject), block_index=index,
                                 asker_member=bool(subject) and self.is_member(subject) and not addressee
-                                and not self.is_public(subject),
+                                and not self.is_public(subject), interrogative=bool(cue.attrs.get("interrogative")),
                                 addressee=addressee))
         self.current_q = draft
         self.pending.append(draft)
@@ -750,7 +755,7 @@ class Engine:
             return None
         if cue.attr("voice") == "impersonal":
             subject = ""  # "Members were advised that", "it was explained": no speaker before the cue
-        elif subject.lower() in ("he", "she", "they") and current is not None and current.kind == "question" \
+        elif subject.lower() in self.v.personal_pronouns and current is not None and current.kind == "question" \
                 and not current.addressee:
             return None  # the asker goes on
         elif cue.label not in R_STRONG and not self.plausible_speaker(subject):
@@ -837,7 +842,7 @@ class Engine:
         if self.v.body_start.match(sent.text) or sent.text.rstrip(" ”\"'’").endswith("?") \
                 or self._procedural(sent.text):
             return None  # more of the asking, or the chair moving on ("Hearing none.")
-        if question.rule == "question.interrogative":
+        if question.interrogative:
             return None  # a question read out is answered by someone named, with a cue
         draft = self.emit(Draft("response", sent.start, sent.end, "response.follows_question",
                                 block_index=index))
@@ -1063,12 +1068,15 @@ class Engine:
         draft.end = max(draft.end, min(block.end, close + 1), sents[j].end)
         return j
 
-    def _decisions_only(self, index: int, block: Block, sents: list[Sent]) -> None:
-        """In a procedural item (apologies, declarations, reasons for a decision) only an explicit
-        resolution is read: nothing there is asked or answered."""
+    def _decisions_only(self, index: int, block: Block, sents: list[Sent], heading: str) -> None:
+        """In a procedural item (apologies, declarations) only an explicit resolution is read
+        ("Committee resolved to note the apologies"): nothing there is asked or answered, and
+        under "Reasons for the decision" or "Other options" nothing is decided either."""
+        if self.v.reasons_heading.search(heading):
+            return
         i = 0
         while i < len(sents):
-            if sents[i].has({"RESOLUTION"}) and not self.v.reasons_heading.search(self.section.title if self.section else ""):
+            if sents[i].has({"RESOLUTION"}):
                 i = self._resolution(index, block, sents, i) or i + 1
             else:
                 i += 1

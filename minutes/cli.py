@@ -92,13 +92,17 @@ def _filters(kinds, committee, council, since, until, speaker, document) -> dict
 @click.group()
 @click.version_option(package_name="minutes")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, exists=True),
+              help="A folder of extra rules (*.jsonl patterns, lexicon.json); repeatable. Also $MINUTES_RULES.")
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, debug: bool, rule_dirs: tuple) -> None:
     """minutes: what council committees asked, answered and agreed, made searchable.
 
     Exit codes: 0 ok, 1 some files failed, 2 usage or store error, 3 store locked,
     4 embedding model unavailable."""
     ctx.obj = {"debug": debug}
+    if rule_dirs:  # read by the extraction in this process and in its reader workers
+        Store.use_rules(rule_dirs)
 
 
 # ---- writing ---------------------------------------------------------------------------

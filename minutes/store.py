@@ -412,6 +412,16 @@ class Store:
 
     # ------------------------------------------------------------------ no store needed
     @staticmethod
+    def use_rules(folders: Iterable[PathLike]) -> None:
+        """Add folders of extra rules (pattern JSONL files, a lexicon.json) for every paper read
+        from now on, in this process and its reader workers (`MINUTES_RULES`)."""
+        from minutes.extract.lexicon import ENV_RULES
+
+        current = [p for p in (os.environ.get(ENV_RULES) or "").split(os.pathsep) if p]
+        added = [os.path.abspath(os.fspath(f)) for f in folders]
+        os.environ[ENV_RULES] = os.pathsep.join(dict.fromkeys(current + added))
+
+    @staticmethod
     def read(path: PathLike, metadata: Optional[Metadata] = None) -> Document:
         from minutes.ingest import read
 

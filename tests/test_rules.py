@@ -214,3 +214,120 @@ def test_amendment_lost_on_a_division():
             "A division was called for, voting on which was as follows:\n\n"
             "For: Cr Dunstan, Cr Ormsby (2)\n\nAgainst: Mayor Pickering, Cr Latu, Cr Hollis (3)\n\nThe amendment was LOST.")
     assert "recommendation" not in kinds(text)
+
+
+# ---- forms of real minutes (issue 15), each written as it is minuted ----------------
+def records(text: str) -> list[tuple[str, str]]:
+    return [(r.kind, r.text) for r in extract(doc_from_text(text))]
+
+
+@pytest.mark.parametrize("text, action", [
+    ("It was moved by Mr. Hernandez, seconded by Ms. Creason, that the minutes of the September meeting be "
+     "approved. MOTION CARRIED UNANIMOUSLY.", "that the minutes of the September meeting be approved."),
+    ("Motion by Commissioner Ruiz, second by Commissioner Lee, to adopt Resolution 2024-12 approving the fee "
+     "schedule. Motion carried 5-0.", "to adopt Resolution 2024-12 approving the fee schedule."),
+    ("Commissioner Wojcik moved to approve the purchase of two plow trucks. Commissioner Lindgren seconded. "
+     "Motion carried 5-0.", "to approve the purchase of two plow trucks."),
+    ("Stearns made the motion to adjourn. Emerson seconded the motion. Motion passed 3-0.", "to adjourn."),
+    ("By consensus, Council directed staff to return with options for the skate park.",
+     "Council directed staff to return with options for the skate park."),
+])
+def test_us_action_minutes_start_at_the_action(text, action):
+    assert records(text) == [("recommendation", action)]
+
+
+def test_a_motion_reported_in_the_passive_is_no_motion():
+    assert records("The children housed there were moved to a unit in the next county.") == []
+
+
+def test_a_consent_agenda_gives_one_decision_per_item():
+    text = ("Motion by Commissioner Dahl, second by Commissioner Wojcik, to approve the Consent Agenda as follows:\n\n"
+            "A. Approve the minutes of the August meeting.\n\nB. Approve claims in the amount of $1,204.18.\n\n"
+            "Motion carried 5-0.")
+    assert [t for k, t in records(text)] == ["Approve the minutes of the August meeting.",
+                                             "Approve claims in the amount of $1,204.18."]
+
+
+@pytest.mark.parametrize("label", ["RESOLUTION CWC 24/103", "RESOLVED: Minute No. CWC 24/103"])
+def test_a_numbered_resolution_takes_the_motion_that_follows(label):
+    text = (f"{label}\n\nThat the Committee:\n\na) Receives the report titled \"Libraries\".\n\n"
+            "b) Approves the extension of Sunday opening hours.\n\nMoved: Cr A\n\nSeconded: Cr B\n\nCARRIED")
+    assert [t for k, t in records(text)] == ['Receives the report titled "Libraries".',
+                                             "Approves the extension of Sunday opening hours."]
+
+
+def test_a_decided_table_row_is_a_recommendation_and_the_header_is_not():
+    text = ("Group | Project | Amount sought | Decision\n\n"
+            "Kilnsey Scouts | New tents | £800 | Approved £500\n\n"
+            "Operatic Society | Theatre hire | £1,200 | Declined – running costs are not funded")
+    assert [k for k, t in records(text)] == ["recommendation", "recommendation"]
+    assert records(text)[0][1] == "Kilnsey Scouts | New tents | £800 | Approved £500"
+
+
+def test_items_run_together_each_with_its_decision_are_split():
+    text = "Invoice for insurance £689.62 resolved to pay Village Hall fees £40.00 resolved to pay"
+    assert [t for k, t in records(text)] == ["Invoice for insurance £689.62 resolved to pay",
+                                             "Village Hall fees £40.00 resolved to pay"]
+
+
+def test_a_decision_reported_in_the_passive_is_no_item():
+    assert "recommendation" not in kinds("Members asked whether the trajectory had now been agreed.")
+
+
+def test_agreement_refers_back_to_the_sentence_before():
+    text = "Cllr Mrs Buckley proposed that a letter of apology be sent to the haulier. This was agreed by all."
+    assert records(text) == [("recommendation", text)]
+
+
+@pytest.mark.parametrize("text, question, answer", [
+    ("Ms. Villescaz inquired about the next steps in the plan, which Superintendent Kern explained would "
+     "include finalising a model.", "Ms. Villescaz inquired about the next steps in the plan",
+     "which Superintendent Kern explained would include finalising a model."),
+    ("The Chairman asked when the next meeting would be, Cllr Mrs Clements advised it would be September.",
+     "The Chairman asked when the next meeting would be", "Cllr Mrs Clements advised it would be September."),
+])
+def test_an_answer_in_the_same_sentence(text, question, answer):
+    assert records(text) == [("question", question), ("response", answer)]
+
+
+def test_a_speaker_who_comments_then_asks_is_asking():
+    text = ("Dr. McKibbin noted that career education had driven many projects and he inquired about the "
+            "contributions to the charter school.")
+    assert kinds(text) == ["question"]
+
+
+@pytest.mark.parametrize("text", [
+    "Ms. Creason acknowledged the work of the Facilities Committee and the stakeholder process.",
+    "Caroline Digman shared her experiences with distance learning.",
+    "The owner has not responded to any correspondence since 2023.",
+    "Of the 3,912 people who responded to the consultation, 61 per cent supported an increase.",
+])
+def test_statements_and_reported_replies_are_not_responses(text):
+    assert kinds(text) == []
+
+
+def test_a_member_answers_a_resident():
+    text = ("Another resident wanted to know when the bench by the pond is going to be replaced. "
+            "Cllr Dobbs said it is on order and should be in by the end of August.")
+    assert kinds(text) == ["question", "response"]
+
+
+def test_quoted_question_and_answer_run_over_paragraphs():
+    text = ('Ms Joanne Prendiville of Banksia Ridge asked:\n\n"The shared path has been closed for eleven weeks. '
+            'When will it reopen?"\n\nThe Director City Infrastructure, Mr Alan Cheung, responded:\n\n'
+            '"The path was closed after the bank slumped. It will reopen in June."')
+    (qk, qt), (rk, rt) = records(text)
+    assert (qk, rk) == ("question", "response")
+    assert qt.endswith('When will it reopen?"') and rt.endswith('It will reopen in June."')
+
+
+@pytest.mark.parametrize("text", ["Anyone else? Seeing no one, we'll close public comment.",
+                                  "CHAIR BRANNIGAN: Questions for Michael? Hearing none."])
+def test_chairing_lines_are_not_questions_or_answers(text):
+    assert "response" not in kinds(text)
+
+
+def test_staff_response_label_answers_the_question():
+    text = ("Q1 Cr Ngaire Te Awa asked whether the old bridge could be kept open for walking.\n\n"
+            "Staff response: No. The new bridge is built on the same alignment.")
+    assert kinds(text) == ["question", "response"]
