@@ -331,7 +331,8 @@ _MINUTES_SIGNS = [
     r"\bminutes\b", r"\bpresent\s*:", r"\bapologies\b", r"\bresolved\b", r"\bheld\s+(?:on|at|in)\b",
     r"\bin attendance\b", r"\bproposed by\b", r"\bseconded\b", r"\bcalled the meeting to order\b",
     r"\bmotion carried\b", r"\bthe committee (?:noted|agreed|queried|enquired)\b", r"\bin the chair\b",
-    r"\bagenda item\b", r"\bdeclarations? of interest\b",
+    r"\bagenda item\b", r"\bdeclarations? of interest\b", r"\bregrets\s*:", r"\bnotes of the\b",
+    r"\bworking session\b", r"\bmeeting (?:opened|closed|adjourned)\b",
 ]
 _UPDATE_SIGNS = [
     r"\bupdate\b", r"\breport\b", r"\bbriefing\b", r"^\s*(?:by|to|from|subject)\s*:", r"\bsummary\s*:",
