@@ -669,9 +669,7 @@ class Engine:
                 and (self.is_impersonal(subject) or self.same_person(subject, current) or passive)):
             current.end = self._split_answer(index, sent, cue, current) or sent.end
             return current
-        start = sent.start
-        if i > 0 and self._takes_preamble(block, sents, i, subject, cue):
-            start = sents[i - 1].start
+        start = sent.start  # the question's own sentence: what led up to it is not asked
         addressee = bool(re.search(r"\b(?:was|were)\s+(?:also\s+)?asked$", self.text(sent.start, cue.end))) \
             and not self.is_impersonal(subject)
         draft = self.emit(Draft("question", start, sent.end, cue.rule,
@@ -685,20 +683,6 @@ class Engine:
         if answer_end:
             return self.drafts[-1]
         return draft
-
-    def _takes_preamble(self, block: Block, sents: list[Sent], i: int, subject: str, cue: Cue) -> bool:
-        prev = sents[i - 1]
-        if any(d.end > prev.start and d.start < prev.end for d in self.drafts):
-            return False
-        if prev.has(Q_LABELS | R_STRONG | {"RESOLUTION", "MOTION"}):
-            return False
-        if cue.attrs.get("interrogative"):
-            return i == 1 and block.role == "list_item"
-        if not self.is_impersonal(subject) and not re.match(r"^(?:this|the \w+)$", subject, re.I):
-            return False
-        prev_cue = prev.first_cue(R_WEAK | {"COMMENT"})
-        lead = self.subject(prev, prev_cue) if prev_cue else prev.text
-        return self.is_member(" ".join(lead.split()[:3])) or bool(self.v.referral.search(prev.text))
 
     def _split_answer(self, index: int, sent: Sent, q: Cue, question: Draft) -> Optional[int]:
         """'Members queried how X and were advised that Y': cut at the answer cue."""
