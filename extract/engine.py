@@ -85,6 +85,7 @@ class Vocab:
         self.bare_fillers = lx.set("bare_mover_fillers")
         # "Mr A acknowledged X and inquired if Y": the same speaker goes on to ask
         self.coordinated_verb = lx.regex(r"(?:,\s*|\s){w}\s+(?:(?:he|she|they|also|then)\s+)*$", w="answer_joints")
+        self.decision_modal = lx.regex(r"\b{w}\b", w="decision_modals")
         self.reasons_heading = lx.regex(r"\b{w}\b", w="reasons_words")
         self.public_askers = lx["public_askers"]
         self.passive_auxiliaries = lx.set("passive_auxiliaries")
@@ -911,9 +912,15 @@ class Engine:
                 self.drafts[-1].outcome = self._outcome(self.text(sent.start, end))
             return len(sents) if end == block.end else i + 1
         parts = self._split_inline(rest_start, end)
+        j = i
+        if len(parts) == 1 and end == sent.end:  # "... reinstate the noticeboard. Given our reserves we should offer to pay."
+            while j + 1 < len(sents) and all(c.label in R_WEAK | {"COMMENT"} for c in sents[j + 1].cues) \
+                    and self.v.decision_modal.search(sents[j + 1].text):
+                j += 1
+            parts = [(parts[0][0], sents[j].end)]
         for s, e in parts:
             self.emit(Draft("recommendation", s, e, rule, outcome=outcome, block_index=index))
-        return len(sents) if end == block.end else i + 1
+        return len(sents) if end == block.end else j + 1
 
     def _split_inline(self, start: int, end: int) -> list[tuple[int, int]]:
         text = self.text(start, end)

@@ -18,12 +18,18 @@ from minutes.model import Document, Record, record_id
 TARGET_CHARS = 400  # stop merging paragraphs once a passage is this long
 MAX_CHARS = 1000  # split longer stretches at sentence ends (about 170 words)
 MIN_WORDS = 2
+SUBHEADING_WORDS = 10
 # a shorter piece of a paragraph that holds a record is that record's lead-in ("Committee
 # resolved"), kept with the record as its `context`, not a passage of its own
 MIN_FRAGMENT_WORDS = 4
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"”’')\]]*\s+(?=[A-Z0-9(“\"‘'•\-])")
 _WORD = re.compile(r"\w+")
 _TRIM = " \n\t,;:–—-|"
+
+
+def _subheading(text: str) -> bool:
+    words = _WORD.findall(text)
+    return 0 < len(words) <= SUBHEADING_WORDS and not text.rstrip().endswith((".", ";", ",", "?", "!"))
 
 
 def _uncovered(start: int, end: int, covered: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -108,9 +114,10 @@ def passages(document: Document, records: list[Record]) -> list[Record]:
             contiguous = last_end >= 0 and not any(cs < s and ce > last_end for cs, ce in covered) \
                 and gap.strip(_TRIM + ".") == ""
             size = current[-1][1] - current[0][0] if current else 0
-            # a piece longer than MAX_CHARS is split anyway: a short lead (a heading) stays with it
+            # a piece longer than MAX_CHARS is split anyway: a short lead (a heading) stays with it;
+            # a sub-heading ("b) Maslow's use as a surgery") starts a passage, with what follows it
             if not current or section is not current_section or not contiguous or size >= TARGET_CHARS \
-                    or size + (e - s) > MAX_CHARS >= e - s:
+                    or size + (e - s) > MAX_CHARS >= e - s or (not partial and _subheading(text[s:e])):
                 flush()
             current.append((s, e))
             current_section = section
