@@ -117,7 +117,7 @@ def passages(document: Document, records: list[Record]) -> list[Record]:
             # a piece longer than MAX_CHARS is split anyway: a short lead (a heading) stays with it;
             # a sub-heading ("b) Maslow's use as a surgery") starts a passage, with what follows it
             if not current or section is not current_section or not contiguous or size >= TARGET_CHARS \
-                    or size + (e - s) > MAX_CHARS >= e - s or (not partial and _subheading(text[s:e])):
+                    or size + (e - s) > MAX_CHARS >= e - s or (not partial and para.role != "text" and _subheading(text[s:e])):
                 flush()
             current.append((s, e))
             current_section = section
