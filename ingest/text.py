@@ -96,9 +96,12 @@ def _lines_to_fragments(lines: list[str]) -> list[_Fragment]:
         frag = _classify(raw.rstrip().rstrip("\\"))
         if frag is None:
             continue
+        frag.indent = len(raw) - len(raw.lstrip())  # type: ignore[attr-defined]
         prev = out[-1] if out else None
+        # a sub-item indented under a numbered line makes that line a list item, not a title
+        nested = frag.role == "list_item" and prev is not None and frag.indent > getattr(prev, "indent", 0)  # type: ignore[attr-defined]
         title = prev is not None and (frag.role == "text" and _title_line(prev.text, frag.text)
-                                      or frag.role == "list_item" and _title_line(prev.text, "A"))
+                                      or frag.role == "list_item" and not nested and _title_line(prev.text, "A"))
         if (
             prev is not None
             and frag.role == "text"
