@@ -69,6 +69,14 @@ def _filters(filters: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in filters.items() if v is not None}
 
 
+def _file_stamp(path: Path) -> Optional[tuple[int, int]]:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 def corpus_dir() -> Path:
     """The bundled corpus: next to the package in a source checkout."""
     here = Path(__file__).resolve().parent.parent / "corpus"
@@ -129,6 +137,8 @@ class Store:
                 raise TypeError("cache is for a Chroma server; a local store keeps its own index")
             self.settings = Settings(store=Path(target), model=model, device=device)
         self._index: Optional["Index"] = None
+        self._embedder = None  # kept across `reopen`, so the model loads once
+        self._generation: tuple = (None, None)  # (manifest file stamp, generation) last read
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Store":
@@ -136,6 +146,8 @@ class Store:
         store = cls.__new__(cls)
         store.settings = settings
         store._index = None
+        store._embedder = None
+        store._generation = (None, None)
         return store
 
     @classmethod
@@ -171,7 +183,9 @@ class Store:
         if self._index is None:
             from minutes.search import Embedder, Index
 
-            index = Index(self.settings, Embedder(self.settings.model, device=self.settings.device))
+            if self._embedder is None:
+                self._embedder = Embedder(self.settings.model, device=self.settings.device)
+            index = Index(self.settings, self._embedder)
             if self.settings.chroma_url:
                 from .manifest import open_store
                 from .sync import refresh_keyword_cache
@@ -183,6 +197,37 @@ class Store:
                     handles.manifest.close()
             self._index = index
         return self._index
+
+    def reopen(self) -> None:
+        """Drop the open readers (Chroma client, keyword index) so that the next read sees what
+        another process wrote since; the embedding model stays loaded."""
+        if self._index is not None:
+            self._embedder = self._index.embedder
+            self._index.close()
+            self._index = None
+
+    def generation(self) -> Optional[str]:
+        """A token that moves after every sync, ingest or repair, by any process (kept in the
+        manifest); None for an empty store. A local store's manifest is read only when its file
+        changed, so this is cheap enough to call before every request."""
+        if not self.exists():
+            return None
+        from .manifest import MANIFEST_FILE, open_store
+        from .sync import generation
+
+        stamp = None
+        if not self.settings.chroma_url:
+            stamp = tuple(_file_stamp(Path(self.settings.store) / (MANIFEST_FILE + suffix))
+                          for suffix in ("", "-wal"))
+            if stamp == self._generation[0] and stamp != (None, None):
+                return self._generation[1]
+        handles = open_store(self.settings, self.index if self.settings.chroma_url else None)
+        try:
+            value = generation(handles)
+        finally:
+            handles.manifest.close()
+        self._generation = (stamp, value)
+        return value
 
     def exists(self) -> bool:
         """Does the store hold anything yet? (A server store always counts as existing.)"""

@@ -509,6 +509,7 @@ def sync(
                 "counts": the_plan.counts(), "failed": len(report.failed), "host": os.uname().nodename,
                 "shard": the_plan.to_dict()["shard"],
             })
+            bump_generation(handles)
             return report
         finally:
             lock.release()
@@ -517,6 +518,17 @@ def sync(
             handles.close()
         else:
             handles.manifest.close()
+
+
+def bump_generation(handles: StoreHandles) -> None:
+    """Mark a finished write: readers (`minutes serve`) reopen when the generation moves."""
+    handles.manifest.set_meta("generation", f"{now_iso()} {uuid.uuid4().hex}")
+
+
+def generation(handles: StoreHandles) -> Optional[str]:
+    """The store's generation: changes after each sync, ingest and repair (None before the first)."""
+    value = handles.manifest.get_meta("generation")
+    return None if value is None else str(value)
 
 
 EMBED_BATCH = 2048  # records embedded together: one large, length-sorted encode per batch
@@ -804,6 +816,7 @@ def check(settings: Settings, *, repair: bool = False, index=None) -> dict:
             lock.acquire()
             try:
                 result["repaired"] = _repair(handles, lock, result)
+                bump_generation(handles)
             finally:
                 lock.release()
             after = _check(handles)

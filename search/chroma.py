@@ -184,7 +184,15 @@ class ChromaRecords:
         return max(1, self._max_batch or 1000)
 
     def close(self) -> None:
-        """Chroma clients hold no handle worth closing; kept for the RecordStore protocol."""
+        """Let go of the client: a local store's Chroma keeps one System (segments, HNSW in
+        memory) per folder per process, released with the last client, so the next open
+        reads what other processes wrote since."""
+        client, self._client, self._collection = self._client, None, None
+        if client is not None and not self.settings.chroma_url:
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001 - older chromadb has no close; best effort
+                pass
 
     def _get(self, action: str = "read", **kwargs) -> dict:
         with self.op(action):

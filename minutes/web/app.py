@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
 
 from minutes.config import Settings
-from minutes.errors import MinutesError
+from minutes.errors import MinutesError, StoreError
 from minutes.model import RECORD_KINDS, Hit, Record
 from minutes.store import Store
 
@@ -56,14 +56,32 @@ class Backend:
             # (this one); closed here, it reopens on the worker thread when first used
             store._index.close()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minutes-store")
+        self._generation: Optional[str] = None  # the store generation the readers have seen
 
     async def run(self, fn: Callable, *args, **kwargs):
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, lambda: fn(*args, **kwargs))
+        return await loop.run_in_executor(self._pool, lambda: self.fresh(fn, *args, **kwargs))
 
     def call(self, fn: Callable, *args, **kwargs):
         """Run `fn` on the store thread and wait for it (for code outside the event loop)."""
-        return self._pool.submit(fn, *args, **kwargs).result()
+        return self._pool.submit(self.fresh, fn, *args, **kwargs).result()
+
+    def fresh(self, fn: Callable, *args, **kwargs):
+        """`fn` on readers that have seen the last sync: when the store's generation moved
+        (another process synced), the readers are reopened first. A store error (a writer
+        changing Chroma under the open readers mid-sync) reopens them and tries once more."""
+        try:
+            generation = self.store.generation()
+        except MinutesError:
+            generation = self._generation  # unreadable manifest: the call reports the error
+        if generation != self._generation:
+            self.store.reopen()
+            self._generation = generation
+        try:
+            return fn(*args, **kwargs)
+        except StoreError:
+            self.store.reopen()
+            return fn(*args, **kwargs)
 
     # everything below runs on the worker thread ---------------------------------------
     def present(self) -> bool:
