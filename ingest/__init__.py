@@ -21,6 +21,12 @@ _FORMATS = {".txt": "txt", ".md": "md", ".html": "html", ".htm": "html", ".pdf":
 # documents we do not read; reported (not silently passed over) when met in a folder
 KNOWN_UNSUPPORTED: tuple[str, ...] = (".doc", ".docm", ".dot", ".dotx", ".rtf", ".odt", ".wpd", ".wps", ".pages")
 SYMLINK_OUTSIDE = "symlink outside the ingest folder"
+
+
+def unknown_suffix(suffix: str) -> str:
+    """Why a file of a folder is not read: no reader takes its file name ending."""
+    what = f"{suffix} files" if suffix else "files without a suffix"
+    return f"no reader for {what}; papers are read from {', '.join(SUPPORTED_SUFFIXES)}"
 # Bump when a reader change alters the Document of an unchanged file: `minutes sync` then
 # re-reads (and re-extracts) every file ingested under an older reader version.
 READER_VERSION = "2"  # 2: OCR of pages without a text layer
@@ -320,3 +326,5 @@ def _walk(folder: Path, recursive: bool, ctx: _Walk, visited: set[Path]) -> Iter
                 yield entry  # readable after all: a Word "web page" saved as .doc
             else:
                 ctx.skip(entry, problem.cause)
+        else:  # named, never passed over unnamed
+            ctx.skip(entry, unknown_suffix(suffix))

@@ -155,7 +155,7 @@ def _print_summary(summary) -> None:
 
 def _print_problems(summary) -> None:
     for r in summary.results:
-        if r.status in ("failed", "skipped-unsupported"):
+        if r.status in ("failed", "failed-before", "skipped-unsupported"):
             click.echo(f"  {r.status}: {r.path}: {r.cause}", err=True)
     for path, cause in summary.warnings:
         click.echo(f"  warning: {path}: {cause}", err=True)
@@ -168,10 +168,11 @@ def _print_problems(summary) -> None:
 @click.option("--prune", is_flag=True, help="Remove the records of files that have gone.")
 @click.option("--dry-run", is_flag=True, help="Print the plan; write nothing.")
 @click.option("--shard", metavar="i/N", help="Only the files whose sha256 falls in shard i of N.")
+@click.option("--retry-failed", is_flag=True, help="Read again the files that failed before, though unchanged.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 @click.pass_context
 def sync(ctx, paths, store, chroma_url, model, device, council, committee, meeting_date, manifest,
-         prune, dry_run, shard, as_json):
+         prune, dry_run, shard, retry_failed, as_json):
     """Bring the store in line with PATHS: ingest new and changed files, skip unchanged ones.
 
     Exit codes: 0 ok, 1 some files failed, 2 usage or store error, 3 store locked."""
@@ -179,7 +180,7 @@ def sync(ctx, paths, store, chroma_url, model, device, council, committee, meeti
     with failure(ctx, as_json), Store.open(store, model, chroma_url, device) as st:
         report = _with_bar(lambda progress, on_plan: st.sync(
             paths, prune=prune, dry_run=dry_run, shard=shard, overrides=overrides, manifest=manifest,
-            progress=progress, on_plan=on_plan), "Syncing", show=not as_json and not dry_run and sys.stderr.isatty())
+            progress=progress, on_plan=on_plan, retry_failed=retry_failed), "Syncing", show=not as_json and not dry_run and sys.stderr.isatty())
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
@@ -192,9 +193,11 @@ def _print_sync(report, prune: bool) -> None:
     counts = plan.counts()
     head = "Plan" if report.dry_run else "Sync"
     click.echo(f"{head}: " + ", ".join(f"{counts[k]} {k}" for k in
-                                       ("new", "changed", "reprocess", "unchanged", "gone", "unsupported")))
+                                       ("new", "changed", "reprocess", "unchanged", "gone", "unsupported"))
+               + (f", {counts['failed-before']} failed before (--retry-failed reads them)"
+                  if counts["failed-before"] else ""))
     for e in plan.entries:
-        if e.action != "unchanged" or (report.dry_run and e.touched):
+        if e.action not in ("unchanged", "failed-before") or (report.dry_run and e.touched):
             extra = f" ({e.reason})" if e.reason else ""
             click.echo(f"  {e.action}: {e.given}{extra}")
     for row in plan.gone:
@@ -336,6 +339,11 @@ def status(ctx, store, chroma_url, model, device, as_json):
             click.echo(f"  {why}: {n}")
     else:
         click.echo("Every source is up to date with the current reader, rules and code.")
+    if data.get("failures"):
+        click.echo(f"Failed files: {len(data['failures'])} (not read again until they change; "
+                   "sync --retry-failed reads them)")
+        for f in data["failures"][:20]:
+            click.echo(f"  {f['path']}: {f['cause']} (at {f['at']})")
     if data["warnings"]:
         click.echo(f"Warnings: {len(data['warnings'])}")
         for w in data["warnings"][:20]:

@@ -256,9 +256,11 @@ class Store:
     def sync(self, paths: Union[PathLike, Iterable[PathLike]], *, prune: bool = False, dry_run: bool = False,
              shard: Union[str, tuple[int, int], None] = None, force: bool = False,
              overrides: Optional[Metadata] = None, manifest: Union[PathLike, dict, None] = None,
-             progress: Optional[Callable[[str], None]] = None, on_plan: Optional[Callable] = None) -> "SyncReport":
+             progress: Optional[Callable[[str], None]] = None, on_plan: Optional[Callable] = None,
+             retry_failed: bool = False) -> "SyncReport":
         """Bring the store in line with the files under `paths` (see `minutes.sync`): new and
-        changed files are read, unchanged ones skipped, gone ones pruned with `prune`."""
+        changed files are read, unchanged ones skipped, gone ones pruned with `prune`; a file
+        whose bytes failed before is not read again unless `retry_failed`."""
         from . import sync as syncing
         from .manifest import parse_shard
         from .sources import load_manifest
@@ -270,7 +272,7 @@ class Store:
         csv = manifest if isinstance(manifest, dict) or manifest is None else load_manifest(manifest)
         return syncing.sync([os.fspath(p) for p in paths], self.settings, prune=prune, dry_run=dry_run,
                             shard=shard, overrides=overrides, csv=csv, force=force, progress=progress,
-                            on_plan=on_plan, index=self.index)
+                            on_plan=on_plan, index=self.index, retry_failed=retry_failed)
 
     def ingest(self, paths: Union[PathLike, Iterable[PathLike]], *, council: Optional[str] = None,
                committee: Optional[str] = None, meeting_date: Optional[str] = None,

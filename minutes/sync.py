@@ -42,7 +42,8 @@ from .pipeline import Processed, process
 from .sources import metadata_for, read_documents, source_paths, unsupported
 
 PathLike = Union[str, os.PathLike]
-ACTIONS = ("new", "changed", "reprocess", "unchanged", "gone")
+ACTIONS = ("new", "changed", "reprocess", "unchanged", "failed-before", "gone")
+FAILURES = "failures"  # manifest meta: path -> {sha256, cause, at} of files that failed
 CRASH_ENV = "MINUTES_TEST_CRASH_AFTER"  # tests: os._exit(137) after N files (see _crash_hook)
 CRASH_POINT_ENV = "MINUTES_TEST_CRASH_POINT"  # "committed" (default), "upserted", "manifested"
 
@@ -120,7 +121,7 @@ class Plan:
 @dataclass
 class FileResult:
     path: str
-    status: str  # ingested, copied, unchanged, failed, skipped-unsupported, pruned
+    status: str  # ingested, copied, unchanged, failed, failed-before, skipped-unsupported, pruned
     records: int = 0
     cause: Optional[str] = None
     warnings: list[str] = field(default_factory=list)
@@ -146,6 +147,11 @@ class SyncReport:
     @property
     def failed(self) -> list[FileResult]:
         return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def failed_before(self) -> list[FileResult]:
+        """Files not read because the same bytes failed before (`--retry-failed` reads them)."""
+        return [r for r in self.results if r.status == "failed-before"]
 
     @property
     def skipped(self) -> list[FileResult]:
@@ -186,6 +192,7 @@ class SyncReport:
                 "files_failed": len(self.failed),
                 "failures": [{"path": r.path, "cause": r.cause} for r in self.failed],
                 "skipped": [{"path": r.path, "cause": r.cause} for r in self.skipped],
+                "failed_before": [{"path": r.path, "cause": r.cause} for r in self.failed_before],
                 "warnings": [{"path": p, "cause": c} for p, c in self.warnings],
                 "recovered": self.recovered,
                 "took_over_lock_of": self.took_over,
@@ -202,12 +209,14 @@ def _under(path: str, roots: list[str]) -> bool:
 
 def plan(paths: Iterable[PathLike], handles: StoreHandles, *, overrides: Optional[Metadata] = None,
          csv: Optional[dict] = None, shard: Optional[tuple[int, int]] = None, force: bool = False,
-         rows: Optional[dict[str, Row]] = None) -> Plan:
+         rows: Optional[dict[str, Row]] = None, retry_failed: bool = False) -> Plan:
     """What a sync of `paths` would do, from the manifest and the files' size, mtime and
-    (only where those differ) sha256. Reads nothing else; loads no model."""
+    (only where those differ) sha256. Reads nothing else; loads no model. A file whose bytes
+    failed before is not read again (action "failed-before") unless `retry_failed` or `force`."""
     paths = list(paths)
     model = handles.settings.model
     rows = handles.manifest.rows() if rows is None else rows
+    failures = {} if retry_failed or force else (handles.manifest.get_meta(FAILURES) or {})
     files, skipped = source_paths(paths)
     out = Plan(shard=shard)
     out.unsupported = [(str(p), unsupported(p).cause) for p in skipped]
@@ -264,6 +273,10 @@ def plan(paths: Iterable[PathLike], handles: StoreHandles, *, overrides: Optiona
                 entry.reason = "; ".join(reasons)
             elif touched:
                 entry.reason = "touched (same sha256)"
+        failed = failures.get(ap)
+        if entry.action != "unchanged" and failed and failed.get("sha256") == sha:
+            entry.action = "failed-before"
+            entry.reason = f"failed at {failed.get('at')}: {failed.get('cause')}; unchanged since"
         out.entries.append(entry)
     roots = [os.path.abspath(p) for p in paths]
     for row in rows.values():
@@ -476,6 +489,7 @@ def sync(
     progress: Optional[Callable[[str], None]] = None,
     on_plan: Optional[Callable[[Plan], None]] = None,
     index=None,
+    retry_failed: bool = False,
 ) -> SyncReport:
     """Bring the store in line with the files under `paths` (see the module doc)."""
     started = time.monotonic()
@@ -486,8 +500,8 @@ def sync(
     handles = open_store(settings, index)
     try:
         if dry_run:
-            report = SyncReport(plan(paths, handles, overrides=overrides, csv=csv, shard=shard, force=force),
-                                dry_run=True)
+            report = SyncReport(plan(paths, handles, overrides=overrides, csv=csv, shard=shard, force=force,
+                                     retry_failed=retry_failed), dry_run=True)
             report.seconds = time.monotonic() - started
             return report
         lock = handles.lock(shard)
@@ -495,7 +509,8 @@ def sync(
         try:
             recovered = recover(handles, lock)
             rows = handles.manifest.rows()
-            the_plan = plan(paths, handles, overrides=overrides, csv=csv, shard=shard, force=force, rows=rows)
+            the_plan = plan(paths, handles, overrides=overrides, csv=csv, shard=shard, force=force, rows=rows,
+                            retry_failed=retry_failed)
             if on_plan:
                 on_plan(the_plan)
             report = SyncReport(the_plan, recovered=recovered)
@@ -503,6 +518,7 @@ def sync(
                 report.took_over = lock.took_over.describe()
             _execute(the_plan, handles, lock, rows, report, overrides=overrides, csv=csv,
                      prune=prune, progress=progress)
+            remember_failures(handles, the_plan, report, paths)
             report.seconds = time.monotonic() - started
             handles.manifest.set_meta("last_sync", {
                 "at": now_iso(), "paths": [str(p) for p in paths], "seconds": round(report.seconds, 3),
@@ -518,6 +534,28 @@ def sync(
             handles.close()
         else:
             handles.manifest.close()
+
+
+def remember_failures(handles: StoreHandles, the_plan: Plan, report: SyncReport, paths: list) -> None:
+    """Keep, by path, the sha256 and cause of each file that failed, so that the next sync
+    does not read the same bytes again; forget files that were read or are gone."""
+    known = handles.manifest.get_meta(FAILURES) or {}
+    failures = dict(known)
+    by_given = {e.given: e for e in the_plan.entries}
+    for r in report.results:
+        entry = by_given.get(r.path)
+        if entry is None:
+            continue
+        if r.status == "failed":
+            failures[entry.path] = {"sha256": entry.sha256, "cause": r.cause, "at": now_iso()}
+        elif r.status in ("ingested", "copied", "unchanged"):
+            failures.pop(entry.path, None)
+    roots = [os.path.abspath(p) for p in paths]
+    for path in list(failures):
+        if _under(path, roots) and not os.path.exists(path):
+            failures.pop(path)
+    if failures != known:
+        handles.manifest.set_meta(FAILURES, failures)
 
 
 def bump_generation(handles: StoreHandles) -> None:
@@ -542,7 +580,11 @@ def _execute(the_plan: Plan, handles: StoreHandles, lock: StoreLock, rows: dict[
         report.results.append(FileResult(path, "skipped-unsupported", cause=cause))
     todo: list[Entry] = []
     for entry in the_plan.entries:
-        if entry.action == "unchanged":
+        if entry.action == "failed-before":
+            report.results.append(FileResult(entry.given, "failed-before", cause=entry.reason))
+            if progress:
+                progress(entry.given)
+        elif entry.action == "unchanged":
             if entry.touched:
                 writer.touch(entry)
             report.results.append(FileResult(entry.given, "unchanged", len(rows[entry.path].record_ids)))
@@ -706,6 +748,7 @@ def status(settings: Settings) -> dict:
     try:
         rows = handles.manifest.rows()
         last = handles.manifest.get_meta("last_sync")
+        failures = handles.manifest.get_meta(FAILURES) or {}
         pending = handles.manifest.intents()
         try:
             holders = [i for i in handles.lock().holders() if i.is_live()]
@@ -759,6 +802,7 @@ def status(settings: Settings) -> dict:
         "stale": dict(Counter(reason for reasons in stale.values() for reason in reasons)),
         "warnings": [{"path": r.path, "cause": w} for r in sorted(rows.values(), key=lambda r: r.path)
                      for w in r.warnings],
+        "failures": [{"path": p, **f} for p, f in sorted(failures.items())],
         "last_sync": last,
         "pending_writes": len(pending),
         "locked_by": [i.describe() for i in holders],

@@ -158,3 +158,41 @@ def test_two_runs_never_overlap(env):
 def test_a_missing_sources_file_is_an_error(env, tmp_path):
     r = run(env, MINUTES_SOURCES=str(tmp_path / "nope"))
     assert r.returncode == 2 and "no sources file" in r.stderr
+
+
+def test_every_long_running_unit_alerts_on_failure():
+    alert = unit("minutes-alert@.service")
+    assert alert["Service"]["Type"] == "oneshot"
+    assert alert["Service"]["ExecStart"] == "/opt/minutes/deploy/alert.sh %i"
+    assert os.access(DEPLOY / "alert.sh", os.X_OK)
+    for name in ("minutes-nightly.service", "minutes-serve.service"):
+        assert unit(name)["Unit"]["OnFailure"] == "minutes-alert@%n.service", name
+    serve = unit("minutes-serve.service")["Service"]
+    assert " serve --store /var/lib/minutes/store " in serve["ExecStart"] and serve["Restart"] == "on-failure"
+
+
+def test_the_readme_installs_what_deploy_ships():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shipped = sorted(p.name for p in DEPLOY.iterdir() if p.suffix in (".service", ".timer"))
+    for name in shipped:
+        assert f"deploy/{name}" in readme, name
+    assert "OnFailure=minutes-alert@%n.service" in readme
+
+
+def test_alert_mails_the_units_log(tmp_path):
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    for name, out in (("systemctl", "status of $3"), ("journalctl", "log of $2"), ("hostname", "box")):
+        (bin_ / name).write_text(f"#!/usr/bin/env bash\necho \"{out}\"\n")
+    (bin_ / "mail").write_text('#!/usr/bin/env bash\n{ echo "to=$3 subject=$2"; cat; } > "$MAIL_OUT"\n')
+    for f in bin_.iterdir():
+        f.chmod(0o755)
+    env = {"PATH": f"{bin_}:{os.environ['PATH']}", "MINUTES_ENV": str(tmp_path / "none.env"),
+           "MAIL_OUT": str(tmp_path / "mail.txt"), "MINUTES_ALERT_MAIL": "officer@example.org"}
+    r = subprocess.run([str(DEPLOY / "alert.sh"), "minutes-nightly.service"], env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "minutes: minutes-nightly.service failed on box" in r.stdout
+    mail = (tmp_path / "mail.txt").read_text()
+    assert mail.startswith("to=officer@example.org subject=minutes: minutes-nightly.service failed on box")
+    assert "status of minutes-nightly.service" in mail and "log of minutes-nightly.service" in mail

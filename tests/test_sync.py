@@ -80,7 +80,7 @@ def test_sync_is_incremental_and_idempotent(tmp_path):
     code, out = _cli("sync", docs, "--store", store, "--dry-run", "--json")
     plan = json.loads(out)["plan"]
     assert plan["counts"] == {"new": 0, "changed": 1, "reprocess": 0, "unchanged": len(PAPERS) - 1,
-                              "gone": 0, "unsupported": 0}
+                              "failed-before": 0, "gone": 0, "unsupported": 0}
     assert [f["path"] for f in plan["files"]] == [str(edited)]
     code, out = _cli("sync", docs, "--store", store, "--json")
     third = json.loads(out)
