@@ -579,6 +579,9 @@ def serve(ctx, store, chroma_url, model, device, host, port):
     with failure(ctx):
         st = Store.open(store, model, chroma_url, device)
         app = create_app(st)
+    if not st.exists():  # served anyway: the first nightly sync may not have run yet
+        click.echo(f"warning: no store at {st.location} yet: the page says it is empty until a sync writes it",
+                   err=True)
     click.echo(f"Loading the model, then serving {st.location} at http://{host}:{port} (Ctrl+C stops)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

@@ -48,12 +48,12 @@ RECORD_COLUMNS: tuple[str, ...] = (
 #: one row per answer (or per unanswered question)
 PAIR_COLUMNS: tuple[str, ...] = (
     "question_id", "question_text", "question_speaker", "answer_status",
-    "meeting_date", "council", "committee", "agenda_item", "source", "document_sha256",
+    "meeting_date", "council", "committee", "agenda_item", "source", "document_sha256", "url",
     "question_page", "answer_id", "answer_text", "answer_speaker", "answer_page",
 )
 #: one row per document (meeting)
 MEETING_COLUMNS: tuple[str, ...] = (
-    "document_sha256", "source", "council", "committee", "meeting_date", "title",
+    "document_sha256", "source", "council", "committee", "meeting_date", "title", "url",
     "document_kind", "format", "records", *RECORD_KINDS,
     "rules_version", "reader_version", "model", "ingested_at",
 )
@@ -121,7 +121,7 @@ def pairs_table(questions: Iterable[Record], responses: Iterable[Record]) -> Tab
             "question_id": q.id, "question_text": q.text, "question_speaker": q.speaker,
             "answer_status": q.answer_status, "meeting_date": q.meeting_date,
             "council": q.council, "committee": q.committee, "agenda_item": q.agenda_item,
-            "source": q.source, "document_sha256": q.document_sha256, "question_page": q.page,
+            "source": q.source, "document_sha256": q.document_sha256, "url": q.url, "question_page": q.page,
         }
         replies = sorted(answers.get(q.id, []), key=lambda a: (a.source or "", a.start, a.id))
         for a in replies or [None]:
@@ -158,6 +158,7 @@ def meetings_table(records: Iterable[Record], manifest_rows: Iterable[Any] = (),
             "committee": rec.committee if rec else getattr(info, "committee", None),
             "meeting_date": rec.meeting_date if rec else getattr(info, "meeting_date", None),
             "title": (rec.title if rec else None) or getattr(info, "title", None),
+            "url": (rec.url if rec else None) or (getattr(info, "given", None) or {}).get("url"),
             "document_kind": rec.document_kind if rec else None,
             "format": getattr(info, "format", None),
             "records": sum(counts[sha].values()),

@@ -358,6 +358,11 @@ class Store:
         record = self.get(record_id)
         if record is None:
             raise MinutesError(f"no record with id {record_id!r} in {self.location}")
+        if record.source and not os.path.isabs(record.source) and record.document_sha256:
+            # stored before sources were absolute: the manifest knows where the file is
+            found = [row.path for row in self.manifest_rows() if row.sha256 == record.document_sha256]
+            if found:
+                record.source = found[0]
         status, context, start = record_context(record, paragraphs)
         question, responses = self.index.thread(record)
         if question is not None and question.id == record.id:

@@ -493,7 +493,7 @@ def sync(
 ) -> SyncReport:
     """Bring the store in line with the files under `paths` (see the module doc)."""
     started = time.monotonic()
-    paths = list(paths)
+    paths = [os.path.abspath(p) for p in paths]  # records cite absolute paths: found from anywhere
     missing = [str(p) for p in paths if not os.path.exists(p)]
     if missing:  # an unmounted share must not look like every file gone
         raise MinutesError(f"no such file or folder: {', '.join(missing)}")

@@ -197,6 +197,12 @@ def source_name(source: Optional[str]) -> str:
     return re.split(r"[/\\]", str(source or "").rstrip("/\\"))[-1] or "source"
 
 
+def public_url(r: Record) -> Optional[str]:
+    """Where the council publishes the paper (the manifest's `url`), when it is http(s)."""
+    url = (r.url or "").strip()
+    return url if re.match(r"^https?://[^\s]+$", url, re.I) else None
+
+
 def source_href(r: Record) -> Optional[str]:
     if not r.document_sha256:
         return None
@@ -252,7 +258,7 @@ def create_app(store: "Store | Settings", *, index=None) -> FastAPI:
     env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True)
     env.globals.update(kind_labels=KIND_LABELS, meeting_label=meeting_label,
-                       source_name=source_name, source_href=source_href, store=str(settings.store),
+                       source_name=source_name, source_href=source_href, public_url=public_url, store=str(settings.store),
                        chroma_url=settings.chroma_url)
     templates = Jinja2Templates(env=env)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -283,32 +289,35 @@ def create_app(store: "Store | Settings", *, index=None) -> FastAPI:
         return page(request, "error.html", 400, title="Something went wrong", message=str(exc))
 
     def filters_of(kind: list[str], committee: str, council: str, since: str, until: str,
-                   mode: str) -> dict:
+                   mode: str, speaker: str = "", document: str = "") -> dict:
         kinds = [k for k in kind if k in RECORD_KINDS] or None
         if mode not in MODES:
             raise MinutesError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
         return dict(kinds=kinds, committee=_clean(committee), council=_clean(council),
-                    since=_clean(since), until=_clean(until), mode=mode)
+                    since=_clean(since), until=_clean(until), speaker=_clean(speaker),
+                    document=_clean(document), mode=mode)
 
     # ------------------------------------------------------------------ pages
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def search_page(request: Request, q: str = "", kind: list[str] = Query(default=[]),
                           committee: str = "", council: str = "", since: str = "", until: str = "",
+                          speaker: str = "", document: str = "",
                           mode: str = "hybrid", k: int = Query(default=20, ge=1, le=100)):
         facets = await backend.run(backend.facets)
         error = None
         hits: list[Hit] = []
         try:
-            filters = filters_of(kind, committee, council, since, until, mode)
+            filters = filters_of(kind, committee, council, since, until, mode, speaker, document)
             hits = await backend.run(backend.search, q, k, filters)
         except MinutesError as exc:
             error = str(exc)
         form = {"q": q, "kind": [x for x in kind if x in RECORD_KINDS], "committee": committee,
-                "council": council, "since": since, "until": until, "mode": mode, "k": k}
+                "council": council, "since": since, "until": until, "speaker": speaker,
+                "document": document, "mode": mode, "k": k}
         return page(request, "search.html", 400 if error else 200, title=q or "Search", facets=facets,
                     hits=hits, form=form, error=error, kinds=RECORD_KINDS, modes=MODES,
-                    filtered=any((form["kind"], committee, council, since, until)))
+                    filtered=any((form["kind"], committee, council, since, until, speaker, document)))
 
     @app.get("/record/{record_id}", response_class=HTMLResponse, include_in_schema=False)
     async def record_page(request: Request, record_id: str):
@@ -366,8 +375,9 @@ def create_app(store: "Store | Settings", *, index=None) -> FastAPI:
     @app.get("/api/search", tags=["api"], summary="Search: hits as `minutes search --json`")
     async def api_search(q: str, kind: list[str] = Query(default=[]), committee: str = "",
                          council: str = "", since: str = "", until: str = "", mode: str = "hybrid",
+                         speaker: str = "", document: str = "",
                          k: int = Query(default=10, ge=1, le=100)) -> dict:
-        filters = filters_of(kind, committee, council, since, until, mode)
+        filters = filters_of(kind, committee, council, since, until, mode, speaker, document)
         hits = await backend.run(backend.search, q, k, filters)
         out: dict = {"query": q, "filters": {n: v for n, v in filters.items() if v}, "count": len(hits),
                      "hits": [h.to_dict() for h in hits]}
