@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+from urllib.parse import urlencode
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Callable, Optional
 
 from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -24,6 +26,7 @@ from minutes.config import Settings
 from minutes.errors import MinutesError, StoreError
 from minutes.model import RECORD_KINDS, Hit, Record
 from minutes.store import Store
+from minutes.web import browse
 
 HERE = Path(__file__).resolve().parent
 RECORD_ID = re.compile(r"^[a-z]-[0-9a-f]{16}$")
@@ -106,12 +109,38 @@ class Backend:
     def facets(self) -> dict:
         if not self.present():
             return empty_facets()
-        return self.store.facets()
+        facets = self.store.facets()
+        councils: dict[str, set] = {}  # committee (case-folded) -> its councils, for the menu
+        for row in self.store.manifest_rows():
+            if row.committee:
+                councils.setdefault(row.committee.casefold(), set()).add(row.council or "council not known")
+        for c in facets.get("committees", []):
+            c["councils"] = sorted(councils.get((c["name"] or "").casefold(), ()))
+        return facets
 
     def search(self, q: str, k: int, filters: dict) -> list[Hit]:
         if not self.present() or not q.strip():
             return []
         return self.store.search(q, k=k, **filters)
+
+    def meetings(self, council: Optional[str] = None, committee: Optional[str] = None) -> list[dict]:
+        if not self.present():
+            return []
+        return browse.meetings(self.store.manifest_rows(), council, committee)
+
+    def newest(self, filters: dict, limit: int) -> list[Hit]:
+        """The newest records matching the filters (questions with their answers), as hits."""
+        if not self.present():
+            return []
+        filters = {k: v for k, v in filters.items() if k != "mode"}
+        filters["kinds"] = filters.get("kinds") or browse.BROWSE_KINDS
+        records = browse.newest(self.store.records(**filters))[:limit]
+        hits = []
+        for r in records:
+            question, responses = self.store.thread(r) if r.kind in ("question", "response") else (None, [])
+            hits.append(Hit(r, 0, 0.0, responses=responses if r.kind == "question" else [],
+                            question=question if r.kind == "response" and question and question.id != r.id else None))
+        return hits
 
     def similar(self, record_id: str, scope_all: bool, k: int = 10):
         record = self.get(record_id)
@@ -282,6 +311,13 @@ def create_app(store: "Store | Settings", *, index=None) -> FastAPI:
             return JSONResponse({"detail": str(exc)}, status_code=404)
         return page(request, "error.html", 404, title="Not found", message=str(exc))
 
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameter(request: Request, exc: RequestValidationError):
+        message = "; ".join(_explain(e) for e in exc.errors()) or "a parameter is not valid"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": message, "errors": jsonable_errors(exc)}, status_code=422)
+        return page(request, "error.html", 400, title="That page cannot be shown", message=message)
+
     @app.exception_handler(MinutesError)
     async def store_error(request: Request, exc: MinutesError):
         if request.url.path.startswith("/api/"):
@@ -302,21 +338,39 @@ def create_app(store: "Store | Settings", *, index=None) -> FastAPI:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def search_page(request: Request, q: str = "", kind: list[str] = Query(default=[]),
                           committee: str = "", council: str = "", since: str = "", until: str = "",
-                          speaker: str = "", document: str = "",
-                          mode: str = "hybrid", k: int = Query(default=20, ge=1, le=100)):
+                          speaker: str = "", document: str = "", sort: str = "relevance",
+                          mode: str = "hybrid", k: int = Query(default=20, ge=1, le=browse.MAX_RESULTS),
+                          page_no: int = Query(default=1, ge=1, le=browse.MAX_RESULTS, alias="page")):
         facets = await backend.run(backend.facets)
         error = None
         hits: list[Hit] = []
+        more = False
         try:
+            if sort not in browse.SORTS:
+                raise MinutesError(f"unknown sort {sort!r}: use relevance or date")
             filters = filters_of(kind, committee, council, since, until, mode, speaker, document)
-            hits = await backend.run(backend.search, q, k, filters)
+            depth = min(browse.MAX_RESULTS, page_no * k + 1)
+            if q.strip():
+                pool = await backend.run(backend.search, q, browse.MAX_RESULTS if sort == "date" else depth, filters)
+                if sort == "date":
+                    pool = browse.by_date(pool)
+            else:
+                pool = await backend.run(backend.newest, filters, depth)
+            hits, more = browse.page_of(pool, page_no, k)
+            more = more and page_no * k < browse.MAX_RESULTS
         except MinutesError as exc:
             error = str(exc)
         form = {"q": q, "kind": [x for x in kind if x in RECORD_KINDS], "committee": committee,
                 "council": council, "since": since, "until": until, "speaker": speaker,
-                "document": document, "mode": mode, "k": k}
+                "document": document, "mode": mode, "k": k, "sort": sort, "page": page_no}
+
+        def page_url(n: int) -> str:
+            params = [(key, v) for key, v in request.query_params.multi_items() if key != "page"]
+            return "/?" + urlencode(params + [("page", str(n))])
+
         return page(request, "search.html", 400 if error else 200, title=q or "Search", facets=facets,
-                    hits=hits, form=form, error=error, kinds=RECORD_KINDS, modes=MODES,
+                    hits=hits, form=form, error=error, kinds=RECORD_KINDS, modes=MODES, more=more,
+                    page_url=page_url, sorts=browse.SORTS, first_rank=(page_no - 1) * k,
                     filtered=any((form["kind"], committee, council, since, until, speaker, document)))
 
     @app.get("/record/{record_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -364,6 +418,12 @@ def create_app(store: "Store | Settings", *, index=None) -> FastAPI:
         # an ingested HTML file is shown, never run: no script, no same-origin access
         resp.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
         return resp
+
+    @app.get("/meetings", response_class=HTMLResponse, include_in_schema=False)
+    async def meetings_page(request: Request, council: str = "", committee: str = ""):
+        councils = await backend.run(backend.meetings, _clean(council), _clean(committee))
+        return page(request, "meetings.html", title="Meetings", councils=councils,
+                    council=_clean(council), committee=_clean(committee))
 
     @app.get("/status", response_class=HTMLResponse, include_in_schema=False)
     async def status_page(request: Request):
@@ -416,6 +476,28 @@ def create_app(store: "Store | Settings", *, index=None) -> FastAPI:
         return data["status"]
 
     return app
+
+
+def _explain(error: dict) -> str:
+    """A validation error as a sentence: which parameter, what was given, what is allowed."""
+    where = [str(x) for x in error.get("loc", ()) if x not in ("query", "path", "body")]
+    name = ".".join(where) or "a parameter"
+    given = error.get("input")
+    ctx = error.get("ctx") or {}
+    if "ge" in ctx and "le" in ctx:
+        allowed = f"a whole number from {ctx['ge']} to {ctx['le']}"
+    elif "le" in ctx:
+        allowed = f"at most {ctx['le']}"
+    elif "ge" in ctx:
+        allowed = f"at least {ctx['ge']}"
+    else:
+        allowed = str(error.get("msg", "a valid value")).lower()
+    shown = f" (got {given!r})" if given is not None and not isinstance(given, dict) else ""
+    return f"{name} must be {allowed}{shown}"
+
+
+def jsonable_errors(exc: RequestValidationError) -> list:
+    return [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
 
 
 def empty_message(settings: Settings) -> str:
