@@ -412,10 +412,12 @@ def _print_record(record: Record, explain: bool) -> None:
 @filter_options
 @click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
 @click.option("--batch", type=click.File("r"), help="Run one query per line of FILE.")
+@click.option("--since-last-sync", "new_only", is_flag=True,
+              help="Only hits from papers the last sync read as new or changed; prints nothing when none (for cron).")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one hit a line.")
 @click.pass_context
 def search(ctx, query, store, chroma_url, model, device, k, kinds, committee, council, since, until,
-           speaker, document, mode, batch, as_json):
+           speaker, document, mode, batch, new_only, as_json):
     """Search the store for QUERY."""
     if bool(query) == bool(batch):
         raise click.UsageError("give a QUERY or --batch FILE (one of them)")
@@ -424,7 +426,7 @@ def search(ctx, query, store, chroma_url, model, device, k, kinds, committee, co
     with failure(ctx, as_json), Store.open(store, model, chroma_url, device) as st:
         st.require()
         for q in queries:
-            hits = st.search(q, k=k, mode=mode, **filters)
+            hits = (st.search_new if new_only else st.search)(q, k=k, mode=mode, **filters)
             for hit in hits:
                 if as_json:
                     row = hit.to_dict()
@@ -433,7 +435,7 @@ def search(ctx, query, store, chroma_url, model, device, k, kinds, committee, co
                     click.echo(json.dumps(row, ensure_ascii=False))
                 else:
                     _print_hit(hit)
-            if not hits and not as_json:
+            if not hits and not as_json and not new_only:
                 click.echo(f"No results for {q!r}.")
 
 

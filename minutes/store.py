@@ -333,6 +333,29 @@ class Store:
             return []
         return self.index.search(query, k=k, mode=mode, **_filters(filters))
 
+    def new_in_last_sync(self) -> tuple[Optional[str], set[str]]:
+        """(when the last sync ended, the sha256 of the papers it read as new or changed)."""
+        from .manifest import open_store
+
+        self.require()
+        handles = open_store(self.settings, self.index if self.settings.chroma_url else None)
+        try:
+            last = handles.manifest.get_meta("last_sync") or {}
+        finally:
+            handles.manifest.close()
+        return last.get("at"), set(last.get("new_documents") or ())
+
+    def search_new(self, query: str, k: int = 10, *, mode: str = "hybrid", **filters: Any) -> list[Hit]:
+        """`search`, keeping only hits from papers the last sync read as new or changed."""
+        _, shas = self.new_in_last_sync()
+        if not shas:
+            return []
+        hits = [h for h in self.search(query, k=max(100, 5 * k), mode=mode, **filters)
+                if h.record.document_sha256 in shas][:k]
+        for rank, h in enumerate(hits, start=1):
+            h.rank = rank
+        return hits
+
     def similar(self, text: str, k: int = 10, *, mode: str = "hybrid", **filters: Any) -> list[Hit]:
         """Questions asked before on the same matter as `text`, each with its answers."""
         filters = _filters(filters)

@@ -524,6 +524,7 @@ def sync(
                 "at": now_iso(), "paths": [str(p) for p in paths], "seconds": round(report.seconds, 3),
                 "counts": the_plan.counts(), "failed": len(report.failed), "host": os.uname().nodename,
                 "shard": the_plan.to_dict()["shard"],
+                "new_documents": new_documents(the_plan, report),
             })
             bump_generation(handles)
             return report
@@ -534,6 +535,12 @@ def sync(
             handles.close()
         else:
             handles.manifest.close()
+
+
+def new_documents(the_plan: Plan, report: SyncReport) -> list[str]:
+    """The sha256 of papers this sync read as new or changed (for `search --since-last-sync`)."""
+    read = {r.path for r in report.results if r.status == "ingested"}
+    return sorted({e.sha256 for e in the_plan.entries if e.action in ("new", "changed") and e.given in read})
 
 
 def remember_failures(handles: StoreHandles, the_plan: Plan, report: SyncReport, paths: list) -> None:

@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
@@ -141,6 +141,27 @@ class Backend:
             hits.append(Hit(r, 0, 0.0, responses=responses if r.kind == "question" else [],
                             question=question if r.kind == "response" and question and question.id != r.id else None))
         return hits
+
+    def similar_text(self, text: str, k: int, filters: dict) -> list[Hit]:
+        if not self.present() or not text.strip():
+            return []
+        filters = {n: v for n, v in filters.items() if n not in ("mode", "kinds")}
+        return self.store.similar(text, k=k, **filters)
+
+    def ingested(self) -> dict[str, str]:
+        """Document sha256 -> when it entered the store (the manifest's ingested_at)."""
+        if not self.present():
+            return {}
+        out: dict[str, str] = {}
+        for row in self.store.manifest_rows():
+            if row.ingested_at and (row.sha256 not in out or row.ingested_at < out[row.sha256]):
+                out[row.sha256] = row.ingested_at
+        return out
+
+    def floor(self) -> float:
+        from minutes.search.fusion import FusionSettings
+
+        return FusionSettings.from_env().floor
 
     def similar(self, record_id: str, scope_all: bool, k: int = 10):
         record = self.get(record_id)
@@ -286,7 +307,8 @@ def create_app(store: "Store | Settings", *, index=None) -> FastAPI:
     app.state.backend = backend
     env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=True,
                       trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(kind_labels=KIND_LABELS, meeting_label=meeting_label,
+    floor = backend.floor()
+    env.globals.update(strength=lambda hit: browse.strength(hit, floor), kind_labels=KIND_LABELS, meeting_label=meeting_label,
                        source_name=source_name, source_href=source_href, public_url=public_url, store=str(settings.store),
                        chroma_url=settings.chroma_url)
     templates = Jinja2Templates(env=env)
@@ -382,6 +404,16 @@ def create_app(store: "Store | Settings", *, index=None) -> FastAPI:
                     f"{meeting_label(rc.record)}", rc=rc, r=rc.record, parts=parts,
                     before=before, after=after)
 
+    @app.get("/asked-before", response_class=HTMLResponse, include_in_schema=False)
+    async def asked_before_text(request: Request, text: str = "", council: str = "", committee: str = "",
+                                k: int = Query(default=10, ge=1, le=50)):
+        """Free text, as `minutes similar`: a draft question checked against earlier ones."""
+        filters = {"council": _clean(council), "committee": _clean(committee)}
+        hits = await backend.run(backend.similar_text, text, k, filters) if text.strip() else []
+        facets = await backend.run(backend.facets)
+        return page(request, "asked_before.html", title="Asked before?", text=text, hits=hits,
+                    form={"council": council, "committee": committee, "k": k}, facets=facets)
+
     @app.get("/asked-before/{record_id}", response_class=HTMLResponse, include_in_schema=False)
     async def asked_before_page(request: Request, record_id: str, scope: str = "council"):
         record, hits = await backend.run(backend.similar, record_id, scope == "all")
@@ -419,6 +451,28 @@ def create_app(store: "Store | Settings", *, index=None) -> FastAPI:
         resp.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
         return resp
 
+    @app.get("/feed", tags=["api"], summary="An Atom feed of a search (the same parameters as the page)",
+             response_class=Response)
+    async def feed(request: Request, q: str = "", kind: list[str] = Query(default=[]), committee: str = "",
+                   council: str = "", since: str = "", until: str = "", speaker: str = "", document: str = "",
+                   mode: str = "hybrid", k: int = Query(default=50, ge=1, le=browse.MAX_RESULTS)):
+        from minutes.manifest import now_iso
+        from minutes.web.feed import atom
+
+        filters = filters_of(kind, committee, council, since, until, mode, speaker, document)
+        if q.strip():
+            hits = await backend.run(backend.search, q, k, filters)
+        else:
+            hits = await backend.run(backend.newest, filters, k)
+        ingested = await backend.run(backend.ingested)
+        base = str(request.base_url).rstrip("/")
+        params = urlencode(list(request.query_params.multi_items()))
+        what = " · ".join(x for x in (f"“{q.strip()}”" if q.strip() else "newest records", _clean(committee),
+                                       _clean(council), _clean(speaker)) if x)
+        body = atom(hits, title=f"minutes: {what}", self_url=f"{base}/feed?{params}",
+                    site_url=f"{base}/?{params}", base=base, ingested=ingested, generated=now_iso())
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
     @app.get("/meetings", response_class=HTMLResponse, include_in_schema=False)
     async def meetings_page(request: Request, council: str = "", committee: str = ""):
         councils = await backend.run(backend.meetings, _clean(council), _clean(committee))
@@ -444,6 +498,13 @@ def create_app(store: "Store | Settings", *, index=None) -> FastAPI:
         if not await backend.run(backend.present):
             out["message"] = empty_message(settings)
         return out
+
+    @app.get("/api/similar", tags=["api"], summary="Questions asked before like free text, as `minutes similar --json`")
+    async def api_similar_text(text: str, council: str = "", committee: str = "",
+                               k: int = Query(default=10, ge=1, le=50)) -> dict:
+        filters = {"council": _clean(council), "committee": _clean(committee)}
+        hits = await backend.run(backend.similar_text, text, k, filters)
+        return {"text": text, "hits": [h.to_dict() for h in hits]}
 
     @app.get("/api/similar/{record_id}", tags=["api"], summary="Questions asked before on the same matter")
     async def api_similar(record_id: str, scope: str = "council", k: int = Query(default=10, ge=1, le=50)) -> dict:

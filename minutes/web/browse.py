@@ -65,4 +65,15 @@ def page_of(items: list, page: int, size: int) -> tuple[list, bool]:
     return items[start:start + size], len(items) > start + size
 
 
-__all__ = ["meetings", "newest", "by_date", "page_of", "SORTS", "PAGE_SIZES", "MAX_RESULTS"]
+__all__ = ["meetings", "newest", "by_date", "page_of", "strength", "SORTS", "PAGE_SIZES", "MAX_RESULTS"]
+
+
+def strength(hit: Hit, floor: float) -> Optional[dict]:
+    """How well a ranked hit matches, for its card: a word and the score (None for a hit that
+    was listed, not ranked). Bands sit above the score floor: weak within 0.1 of it, good
+    within 0.25, strong beyond."""
+    if not hit.retrievers:
+        return None
+    base = max(floor, 0.0)
+    word = "strong" if hit.score >= base + 0.25 else "good" if hit.score >= base + 0.1 else "weak"
+    return {"word": word, "score": round(hit.score, 2)}
