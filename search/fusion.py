@@ -21,6 +21,11 @@ from minutes.errors import MinutesError
 MODES = ("score", "rrf")
 ENV_MODE = "MINUTES_FUSION"
 ENV_WEIGHTS = "MINUTES_FUSION_WEIGHTS"
+ENV_FLOOR = "MINUTES_SCORE_FLOOR"
+# Hits scoring below these are not shown (hybrid with "score" fusion; semantic: the cosine),
+# for all-MiniLM-L6-v2: scripts/tune_floor.py on the development queries (README "Ranking").
+DEFAULT_FLOOR = 0.5
+DEFAULT_SEMANTIC_FLOOR = 0.4
 RETRIEVERS = ("semantic", "keyword")
 
 
@@ -31,6 +36,8 @@ class FusionSettings:
     keyword: float = 0.5
     passage: float = 0.7  # a report passage's score is multiplied by this
     rrf_k: int = 60
+    floor: float = DEFAULT_FLOOR  # hybrid
+    semantic_floor: float = DEFAULT_SEMANTIC_FLOOR
 
     @classmethod
     def from_env(cls, environ: Optional[dict] = None) -> "FusionSettings":
@@ -51,7 +58,19 @@ class FusionSettings:
             except ValueError:
                 raise MinutesError(f"{ENV_WEIGHTS}: {name} needs a number, not {value!r}") from None
             out = replace(out, **{name: int(number) if name == "rrf_k" else number})
+        floor = (env.get(ENV_FLOOR) or "").strip()
+        if floor:
+            out = replace(out, **_floors(floor))
         return out
+
+    def floor_for(self, mode: str) -> float:
+        """The score floor for a search mode: fused "score" and cosine scores have one,
+        keyword (bm25) and rank-fused (rrf) scores do not."""
+        if mode == "semantic":
+            return self.semantic_floor
+        if mode == "hybrid" and self.mode == "score":
+            return self.floor
+        return float("-inf")
 
     def weight_of(self, retriever: str) -> float:
         return self.semantic if retriever == "semantic" else self.keyword
@@ -93,4 +112,22 @@ def single(pairs: list[tuple[str, float]], retriever: str) -> Fused:
         out.order.append(rid)
         out.scores[rid] = sc
         out.found_by[rid] = [retriever]
+    return out
+
+
+def _floors(text: str) -> dict:
+    """MINUTES_SCORE_FLOOR: one number for both modes, or "hybrid=0.5,semantic=0.4"."""
+    names = {"hybrid": "floor", "semantic": "semantic_floor"}
+    out = {}
+    try:
+        if "=" not in text:
+            return {"floor": float(text), "semantic_floor": float(text)}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            name, _, value = part.partition("=")
+            if name.strip() not in names:
+                raise ValueError
+            out[names[name.strip()]] = float(value)
+    except ValueError:
+        raise MinutesError(f"{ENV_FLOOR}={text!r}: expected a number (0 shows every hit) or "
+                           "hybrid=N,semantic=N, e.g. hybrid=0.5,semantic=0.4") from None
     return out

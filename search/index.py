@@ -337,7 +337,8 @@ class Index:
         else:
             fused = single([(r.id, s) for r, s in semantic] if mode == "semantic" else keyword, mode)
         records.update(self.vectors.get([rid for rid in fused.order if rid not in records]))
-        ranked = [rid for rid in fused.ranked() if rid in records]
+        floor = self.fusion.floor_for(mode)
+        ranked = [rid for rid in fused.ranked() if rid in records and fused.scores[rid] >= floor]
         hits = threading_.collapse(ranked, records, fused.scores, fused.found_by)
         if group:
             hits = threading_.group_duplicates(hits, k, self.keyword.matter_vectors)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
 
 DIM = 64
@@ -32,6 +33,13 @@ def install(monkeypatch=None) -> None:
         return [_vector(t if isinstance(t, str) else str(t)) for t in texts]
 
     setattr_ = monkeypatch.setattr if monkeypatch is not None else setattr
+    # the score floor is tuned for the real model's scores; hashed words score on another scale
+    from minutes.search.fusion import ENV_FLOOR
+
+    if monkeypatch is not None:
+        monkeypatch.setenv(ENV_FLOOR, "0")
+    else:
+        os.environ[ENV_FLOOR] = "0"
     setattr_(Embedder, "encode", encode)
     setattr_(Embedder, "warm", lambda self: None)
     setattr_(Embedder, "dimension", property(lambda self: DIM))

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from minutes import Store
 from minutes.cli import main
 from minutes.config import Settings
-from minutes.search.fusion import DEFAULT_FLOOR, ENV_FLOOR, FusionSettings
+from minutes.search.fusion import DEFAULT_FLOOR, DEFAULT_SEMANTIC_FLOOR, ENV_FLOOR, FusionSettings
 from tests.conftest import CORPUS
 
 pytest.importorskip("fastapi")
@@ -44,21 +44,24 @@ def test_the_floor_drops_weak_hits_in_hybrid_and_semantic_not_keyword(store, mon
     fake_embed.install(monkeypatch)
     index = store.index
     for mode in ("hybrid", "semantic"):
-        index.fusion = FusionSettings(floor=float("-inf"))
+        index.fusion = FusionSettings(floor=float("-inf"), semantic_floor=float("-inf"))
         every = scores(store, mode)
         cut = sorted(every)[len(every) // 2]  # a floor in the middle of this query's scores
-        index.fusion = FusionSettings(floor=cut)
+        index.fusion = FusionSettings(floor=cut, semantic_floor=cut)
         kept = scores(store, mode)
         assert kept and all(s >= cut for s in kept) and len(kept) < len(every), mode
-    index.fusion = FusionSettings(floor=10.0)
+    index.fusion = FusionSettings(floor=10.0, semantic_floor=10.0)
     assert scores(store, "keyword")  # bm25 scores have no floor
     index.fusion = FusionSettings.from_env()
-    assert index.fusion.floor == DEFAULT_FLOOR
+    assert (index.fusion.floor, index.fusion.semantic_floor) == (0.0, 0.0)  # fake_embed: its own scale
+    assert (FusionSettings().floor, FusionSettings().semantic_floor) == (DEFAULT_FLOOR, DEFAULT_SEMANTIC_FLOOR)
 
 
 def test_the_floor_comes_from_the_environment(monkeypatch, store):
     monkeypatch.setenv(ENV_FLOOR, "0.42")
-    assert FusionSettings.from_env().floor == 0.42
+    assert (FusionSettings.from_env().floor, FusionSettings.from_env().semantic_floor) == (0.42, 0.42)
+    monkeypatch.setenv(ENV_FLOOR, "semantic=0.3")
+    assert (FusionSettings.from_env().floor, FusionSettings.from_env().semantic_floor) == (DEFAULT_FLOOR, 0.3)
     monkeypatch.setenv(ENV_FLOOR, "high")
     result = CliRunner().invoke(main, ["search", "dentistry", "--store", str(store.settings.store)])
     assert result.exit_code == 2 and f"{ENV_FLOOR}='high': expected a number" in result.output
