@@ -57,10 +57,20 @@ def main(argv: list[str] | None = None) -> int:
         for name, path in shots.items():
             page.goto(base + path)
             page.screenshot(path=str(args.out / name))
+            _shrink(args.out / name)
             print(args.out / name, path)
         browser.close()
     server.should_exit = True
     return 0
+
+
+def _shrink(path: Path) -> None:
+    """64 colours: a screenshot of text stays legible at a third of the size."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return
+    Image.open(path).convert("RGB").quantize(colors=64).save(path, optimize=True)
 
 
 if __name__ == "__main__":
