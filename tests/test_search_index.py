@@ -225,6 +225,10 @@ def test_keyword_finds_acronym_and_number(index):
     ],
 )
 def test_filters_apply_in_every_retriever(index, mode, filters, allowed):
+    from dataclasses import replace
+
+    # a deliberately broad query, to reach every record: this is about filters, not the floor
+    index.fusion = replace(index.fusion, floor=float("-inf"), semantic_floor=float("-inf"))
     hits = index.search(BROAD, k=20, mode=mode, **filters)
     assert hits, f"{mode} {filters}: nothing found"
     assert {h.record.id for h in hits} <= allowed
