@@ -206,6 +206,9 @@ def paragraphs_from_text(body: str) -> list[Block]:
         in_list = bool(blocks) and blocks[-1].role == "list_item"
         if role == "text" and short_heading_like(frag.text, max_words=12, max_chars=100) and is_upper(frag.text):
             role = "heading"
+        elif (role == "list_item" and in_list and _NUMBERED_TITLE.match(frag.text) and is_upper(frag.text)
+              and short_heading_like(frag.text, 12, 100)):
+            role = "heading"  # "42. WARM SPACES" after a lettered list is the next minute, not an item
         elif (role in ("text", "list_item") and not in_list and _NUMBERED_TITLE.match(frag.text)
               and (short_heading_like(frag.text, 12, 100)
                    or len(frag.text.split()) <= 7 and short_heading_like(frag.text.rstrip("."), 7, 80))):
