@@ -57,6 +57,9 @@ class Rules:
     related: float
     responds_floor: float
     margin: float
+    margin_responds: float
+    sentence: float
+    discussion: float
 
 
 @lru_cache(maxsize=4)
@@ -71,7 +74,9 @@ def rules(path: Path = RULES_PATH) -> Rules:
         procedural=tuple(re.compile(p, flags) for p in data["procedural"]),
         untracked=tuple(re.compile(p, flags) for p in data["untracked"]),
         stopwords=frozenset(data["stopwords"]), min_words=int(th["min_words"]), lexical=float(th["lexical"]),
-        related=float(th["related"]), responds_floor=float(th["responds"]), margin=float(th["margin"]))
+        related=float(th["related"]), responds_floor=float(th["responds"]), margin=float(th["margin"]),
+        margin_responds=float(th["margin_responds"]), sentence=float(th.get("sentence", 0)),
+        discussion=float(th.get("discussion", 0)))
 
 
 def origin_kind(record: Record) -> str:
@@ -137,6 +142,17 @@ def _iso(d: Optional[str]) -> Optional[date]:
         return None
 
 
+_SENTENCE = re.compile(r"(?<=[.?!;])\s+(?=[A-Z(])")
+
+
+def _stem(word: str) -> str:
+    """A crude suffix strip, so that "piloted", "pilots" and "pilot" meet."""
+    for suffix in ("ations", "ation", "ency", "ence", "ent", "ings", "ing", "ies", "ied", "es", "ed", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith("ss"):
+            return word[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
+    return word
+
+
 def _number(agenda_item: Optional[str]) -> Optional[str]:
     m = re.match(r"\s*(?:item|minute|min\.?)?\s*(\d+)\b", agenda_item or "", re.IGNORECASE)
     return m.group(1) if m else None
@@ -144,7 +160,10 @@ def _number(agenda_item: Optional[str]) -> Optional[str]:
 
 @dataclass
 class _Refs:
-    cues: list  # the Cues that matched
+    """One explicit back-reference in a record: the cue and the meeting it names."""
+
+    cue: Cue
+    text: str  # from this cue to the next (the first from the record's start)
     dates: set  # ISO dates of earlier meetings named
     months: set  # (year, month) of earlier meetings named by month only
     minutes: set
@@ -152,7 +171,7 @@ class _Refs:
 
 
 class Follower:
-    """Links between the records of one council (or one undated-council group)."""
+    """Links between the records of one council."""
 
     def __init__(self, records: Sequence[Record], vectors: dict[str, Sequence[float]], rule_set: Optional[Rules] = None):
         import numpy as np
@@ -162,10 +181,12 @@ class Follower:
         self.missing = len(records) - len(self.records)
         self.index = {r.id: i for i, r in enumerate(self.records)}
         matrix = np.array([vectors[r.id] for r in self.records], dtype=float).reshape(len(self.records), -1)
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True) if len(matrix) else matrix
-        self.matrix = matrix / np.where(norms == 0, 1, norms) if len(matrix) else matrix
+        if len(matrix):
+            norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+            matrix = matrix / np.where(norms == 0, 1, norms)
+        self.matrix = matrix
         self.dates = [_iso(r.meeting_date) for r in self.records]
-        self.meetings = sorted({d for d in self.dates if d})
+        self.meetings = set(d for d in self.dates if d)
         self.by_committee: dict[str, list[date]] = {}
         for r, d in zip(self.records, self.dates):
             if d:
@@ -173,15 +194,6 @@ class Follower:
         for k in self.by_committee:
             self.by_committee[k] = sorted(set(self.by_committee[k]))
         self.procedural = [any(p.search(r.text) for p in self.rules.procedural) for r in self.records]
-        self.refs = [self._refs(r, d) for r, d in zip(self.records, self.dates)]
-        for i, r in enumerate(self.records):  # an answer under a question inherits what it names
-            q = self.index.get(r.in_reply_to or "")
-            if q is not None and self.refs[i].cues:
-                mine, theirs = self.refs[i], self.refs[q]
-                mine.dates |= theirs.dates
-                mine.months |= theirs.months
-                mine.minutes |= theirs.minutes
-                mine.previous = mine.previous or theirs.previous
         self.untracked = [self.procedural[i] or any(p.search(r.text) for p in self.rules.untracked)
                           for i, r in enumerate(self.records)]
         self.thread: dict[int, list[int]] = {}
@@ -190,61 +202,73 @@ class Follower:
             if q is not None and r.kind == "response":
                 self.thread.setdefault(q, []).append(i)
                 self.thread.setdefault(i, []).append(q)
+        self.refs = [self._refs(r, d) for r, d in zip(self.records, self.dates)]
+        for i, r in enumerate(self.records):  # an answer inherits what its question names
+            q = self.index.get(r.in_reply_to or "")
+            if q is not None and r.kind == "response" and self.refs[i] and self.refs[q]:
+                theirs = self.refs[q][0]
+                for mine in self.refs[i]:
+                    mine.dates |= theirs.dates
+                    mine.months |= theirs.months
+                    mine.minutes |= theirs.minutes
+                    mine.previous = mine.previous or theirs.previous
         self.origin_rows = [i for i, r in enumerate(self.records)
                             if origin_kind(r) in ("recommendation", "undertaking", "question") and self.dates[i]]
+        self.tokens = [self._tokens(r.text) for r in self.records]
+        self._vocabulary()
 
     # ------------------------------------------------------------ references
-    def _refs(self, record: Record, when: Optional[date]) -> _Refs:
+    def _refs(self, record: Record, when: Optional[date]) -> list[_Refs]:
         text = record.text
-        cues = [c for c in self.rules.responds if c.pattern.search(text)]
-        dates, months, minutes = set(), set(), set()
-        if cues and when:
-            for m in self.rules.date.finditer(text):
+        if not when:
+            return []
+        found = sorted((m.start(), c) for c in self.rules.responds for m in c.pattern.finditer(text))
+        starts = [0] + [pos for pos, _ in found[1:]]
+        out = []
+        for k, (pos, cue) in enumerate(found):
+            if k and pos == found[k - 1][0]:
+                continue
+            seg = text[starts[k]:(found[k + 1][0] if k + 1 < len(found) else len(text))]
+            dates, months = set(), set()
+            for m in self.rules.date.finditer(seg):
                 day, month = int(m.group(1)), MONTHS[m.group(2).lower()]
-                years = [int(m.group(3))] if m.group(3) else [when.year, when.year - 1]
-                for y in years:
+                for y in ([int(m.group(3))] if m.group(3) else [when.year, when.year - 1]):
                     try:
                         d = date(y, month, day)
                     except ValueError:
                         continue
-                    if d < when and d in self.meetings_set:
+                    if d < when and d in self.meetings:
                         dates.add(d)
                         break
-            for m in self.rules.month.finditer(text):
+            for m in self.rules.month.finditer(seg):
                 month = MONTHS[m.group(1).lower()]
-                years = [int(m.group(2))] if m.group(2) else [when.year, when.year - 1]
-                for y in years:
+                for y in ([int(m.group(2))] if m.group(2) else [when.year, when.year - 1]):
                     if any(d.year == y and d.month == month and d < when for d in self.meetings):
                         months.add((y, month))
                         break
-            minutes = {m.group(1) for m in self.rules.minute.finditer(text)}
-        return _Refs(cues, dates, months, minutes, bool(cues and self.rules.previous.search(text)))
+            minutes = {m.group(1) for m in self.rules.minute.finditer(seg)}
+            out.append(_Refs(cue, seg, dates, months, minutes, bool(self.rules.previous.search(seg))))
+        return out
 
-    @property
-    def meetings_set(self) -> set:
-        return set(self.meetings)
-
-    def _admits(self, refs: _Refs, origin: int, later: int) -> Optional[str]:
-        """The cue by which record `later` refers to `origin`'s meeting, or None."""
-        kind = origin_kind(self.records[origin])
-        cue = next((c for c in refs.cues if kind in c.of), None)
-        if cue is None:
-            return None
+    def _admits(self, refs: _Refs, origin: int, later: int) -> bool:
+        """Can the back-reference `refs` of record `later` be to `origin`?"""
+        if origin_kind(self.records[origin]) not in refs.cue.of:
+            return False
         od = self.dates[origin]
         if refs.dates or refs.months:
             if od not in refs.dates and (od.year, od.month) not in refs.months:
-                return None
+                return False
         elif refs.previous:
             ours = self.by_committee.get((self.records[later].committee or "").lower(), [])
             theirs = self.by_committee.get((self.records[origin].committee or "").lower(), [])
             before = [d for d in (ours if od in ours else theirs) if d < self.dates[later]]
             if not before or before[-1] != od:
-                return None
+                return False
         if refs.minutes:
             number = _number(self.records[origin].agenda_item)
             if number is not None and number not in refs.minutes:
-                return None
-        return cue.id
+                return False
+        return True
 
     # ------------------------------------------------------------ similarity
     def _tokens(self, text: str) -> list[str]:
@@ -253,46 +277,55 @@ class Follower:
             w = re.sub(r"['’]s$", "", w).replace(",", "")
             if len(w) < 3 or w in self.rules.stopwords or re.fullmatch(r"[\d.]+", w):
                 continue
-            out.append(w[:-1] if len(w) > 4 and w.endswith("s") and not w.endswith("ss") else w)
+            out.append(_stem(w))
         return out
 
-    def _lexical(self, rows: Sequence[int]):
-        """TF-IDF cosine of every record (row) with each of `rows`, over this council's records;
-        an origin's text includes its thread (a question's answers, an undertaking's question)."""
+    def _vocabulary(self) -> None:
+        import numpy as np
+
+        self.vocab: dict[str, int] = {}
+        for toks in self.tokens:
+            for w in toks:
+                self.vocab.setdefault(w, len(self.vocab))
+        df = np.zeros(len(self.vocab))
+        for toks in self.tokens:
+            for w in set(toks):
+                df[self.vocab[w]] += 1
+        self.idf = np.log((1 + len(self.tokens)) / (1 + df)) + 1
+
+    def _tfidf(self, docs: Sequence[Sequence[str]]):
         import numpy as np
         from scipy.sparse import csr_matrix
 
-        texts = [self._tokens(r.text) for r in self.records]
-        vocab: dict[str, int] = {}
-        for toks in texts:
+        data, cols, ptr = [], [], [0]
+        for toks in docs:
+            counts: dict[int, int] = {}
             for w in toks:
-                vocab.setdefault(w, len(vocab))
-        df = np.zeros(len(vocab))
-        for toks in texts:
-            for w in set(toks):
-                df[vocab[w]] += 1
-        idf = np.log((1 + len(texts)) / (1 + df)) + 1
+                if w in self.vocab:
+                    counts[self.vocab[w]] = counts.get(self.vocab[w], 0) + 1
+            cols.extend(counts)
+            data.extend((1 + np.log(n)) * self.idf[c] for c, n in counts.items())
+            ptr.append(len(cols))
+        m = csr_matrix((data, cols, ptr), shape=(len(docs), max(1, len(self.vocab))))
+        norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+        norms[norms == 0] = 1
+        return csr_matrix(m.multiply(1 / norms[:, None]))
 
-        def matrix(docs):
-            data, cols, ptr = [], [], [0]
-            for toks in docs:
-                counts: dict[int, int] = {}
-                for w in toks:
-                    counts[vocab[w]] = counts.get(vocab[w], 0) + 1
-                cols.extend(counts)
-                data.extend((1 + np.log(n)) * idf[c] for c, n in counts.items())
-                ptr.append(len(cols))
-            m = csr_matrix((data, cols, ptr), shape=(len(docs), max(1, len(vocab))))
-            norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-            norms[norms == 0] = 1
-            return csr_matrix(m.multiply(1 / norms[:, None]))
-
-        threads = []
+    def _threads(self, rows: Sequence[int]):
+        """An origin's words with its thread's (a question's answers, an undertaking's question);
+        a recommendation's with the discussion it arose from (the closest question of its paper)."""
+        docs = []
         for i in rows:
-            r = self.records[i]
-            mates = [self.records[j] for j in self.thread.get(i, ())]
-            threads.append(texts[i] + [w for m in mates for w in self._tokens(m.text)])
-        return (matrix(texts) @ matrix(threads).T).toarray()
+            toks = self.tokens[i] + [w for j in self.thread.get(i, ()) for w in self.tokens[j]]
+            if self.records[i].kind == "recommendation" and self.rules.discussion:
+                asked = [j for j, r in enumerate(self.records) if r.kind == "question"
+                         and r.document_sha256 == self.records[i].document_sha256]
+                if asked:
+                    best = max(asked, key=lambda j: float(self.matrix[i] @ self.matrix[j]))
+                    if float(self.matrix[i] @ self.matrix[best]) >= self.rules.discussion:
+                        toks = toks + self.tokens[best] + [w for j in self.thread.get(best, ()) for w in self.tokens[j]]
+            docs.append(toks)
+        return self._tfidf(docs)
 
     # ------------------------------------------------------------ linking
     def links(self) -> dict[str, list[FollowUp]]:
@@ -300,48 +333,61 @@ class Follower:
         import numpy as np
 
         out: dict[str, list[FollowUp]] = {self.records[i].id: [] for i in self.origin_rows}
-        if not self.origin_rows:
-            return out
         th = self.rules
         live = [i for i in self.origin_rows if not self.untracked[i]]
         if not live:
             return out
-        sims = self.matrix @ self.matrix[np.array(live)].T + th.lexical * self._lexical(live)  # candidate x origin
+        threads = self._threads(live)
+        cos = self.matrix @ self.matrix[np.array(live)].T  # candidate x origin
+        lexical = (self._tfidf(self.tokens) @ threads.T).toarray()
+        if th.sentence:  # a long passage may take the matter up in one sentence
+            owner, sents = [], []
+            for c, r in enumerate(self.records):
+                parts = _SENTENCE.split(r.text)
+                if len(parts) > 1:
+                    for part in parts:
+                        owner.append(c)
+                        sents.append(self._tokens(part))
+            if sents:
+                by_sentence = (self._tfidf(sents) @ threads.T).toarray() * th.sentence
+                best = np.zeros_like(lexical)
+                np.maximum.at(best, np.array(owner), by_sentence)
+                lexical = np.maximum(lexical, best)
+        sims = cos + th.lexical * lexical
         odates = [self.dates[i] for i in live]
         for c, record in enumerate(self.records):
             when = self.dates[c]
-            if when is None or self.procedural[c] or len(record.text.split()) < th.min_words:
+            if when is None or self.untracked[c] or len(record.text.split()) < th.min_words:
                 continue
             earlier = [j for j, od in enumerate(odates) if od < when]
             if not earlier:
                 continue
             row = sims[c]
-            responds: dict[int, str] = {}
-            refs = self.refs[c]
-            if refs.cues:
-                admitted = {j: cue for j in earlier if (cue := self._admits(refs, live[j], c)) is not None}
-                if admitted:
-                    best = max(row[j] for j in admitted)
-                    responds = {j: cue for j, cue in admitted.items()
-                                if row[j] >= th.responds_floor and row[j] >= best - th.margin}
+            responds: dict[int, tuple[float, str]] = {}
+            for refs in self.refs[c]:  # each explicit reference answers its best origins
+                admitted = [j for j in earlier if self._admits(refs, live[j], c)]
+                if not admitted:
+                    continue
+                seg = cos[c, admitted] + th.lexical * (self._tfidf([self._tokens(refs.text)]) @ threads[admitted].T).toarray()[0]
+                best = float(seg.max())
+                for j, score in zip(admitted, seg):
+                    if score >= th.responds_floor and score >= best - th.margin_responds:
+                        if j not in responds or responds[j][0] < score:
+                            responds[j] = (float(score), refs.cue.id)
             best = max(row[j] for j in earlier)
             for j in earlier:
                 origin = self.records[live[j]]
                 if j in responds:
-                    out[origin.id].append(FollowUp(record, "responds", float(row[j]), responds[j]))
+                    out[origin.id].append(FollowUp(record, "responds", responds[j][0], responds[j][1]))
                 elif row[j] >= th.related and row[j] >= best - th.margin:
                     out[origin.id].append(FollowUp(record, "related", float(row[j])))
-        for i in live:  # a question and the undertaking that answers it share what followed
-            for j in self.thread.get(i, ()):
-                if j in out and self.records[j].id in out:
-                    pass
         merged = {}
-        for i in live:
+        for i in live:  # a question and the undertaking that answers it share what followed
             rid = self.records[i].id
             ups = {f.record.id: f for f in out[rid]}
             for j in self.thread.get(i, ()):
                 mate = self.records[j].id
-                if mate in out and (origin_kind(self.records[i]) == "undertaking" or origin_kind(self.records[j]) == "undertaking"):
+                if mate in out and "undertaking" in (origin_kind(self.records[i]), origin_kind(self.records[j])):
                     for f in out[mate]:
                         if f.record.id not in ups or (f.relation == "responds" and ups[f.record.id].relation != "responds"):
                             ups[f.record.id] = f

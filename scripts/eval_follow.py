@@ -93,9 +93,15 @@ def _best(records, text: str, kinds=None):
 def quoted(records, text: str) -> set:
     """The records a follow-up quote covers: those holding it, those it holds (a question and
     its answer quoted together), else the one closest to it."""
-    want = _norm(text)
-    found = {r.id for r in records if want in _norm(r.text)
-             or (len(r.text.split()) >= 4 and _norm(r.text) in want)}
+    from minutes.evaluate import tokens
+
+    want, quote = _norm(text), tokens(text)
+
+    def inside(r) -> bool:  # most of the record's words are the quote's (a heading may lead it)
+        own = tokens(r.text)
+        return len(r.text.split()) >= 4 and sum((own & quote).values()) >= 0.75 * sum(own.values())
+
+    found = {r.id for r in records if want in _norm(r.text) or _norm(r.text) in want or inside(r)}
     if found:
         return found
     best = _best(records, text)
@@ -176,7 +182,7 @@ def seeds(folder: Path, verbose: bool) -> list[dict]:
         records = list(st.records())
         for name, kind, origin_words, expected in SEED_CHECKS:
             origin = next((r for r in records if r.kind == kind and Path(r.source).name == SEED_MINUTES
-                           and all(w in _norm(r.text) for w in origin_words)), None)
+                           and all(w in _norm(f"{r.context or ''} {r.text}") for w in origin_words)), None)
             if origin is None:
                 out.append({"check": name, "pass": False, "why": "origin not extracted"})
                 continue
