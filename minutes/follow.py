@@ -145,6 +145,11 @@ def _iso(d: Optional[str]) -> Optional[date]:
 _SENTENCE = re.compile(r"(?<=[.?!;])\s+(?=[A-Z(])")
 
 
+def _heading(record: Record) -> bool:
+    """A passage that is only a title: no sentence in it."""
+    return record.kind == "passage" and len(record.text.split()) <= 15 and not re.search(r"[a-z)][.?!:;](?:\s|$)", record.text)
+
+
 def _stem(word: str) -> str:
     """A crude suffix strip, so that "piloted", "pilots" and "pilot" meet."""
     for suffix in ("ations", "ation", "ency", "ence", "ent", "ings", "ing", "ies", "ied", "es", "ed", "s"):
@@ -357,7 +362,7 @@ class Follower:
         odates = [self.dates[i] for i in live]
         for c, record in enumerate(self.records):
             when = self.dates[c]
-            if when is None or self.untracked[c] or len(record.text.split()) < th.min_words:
+            if when is None or self.untracked[c] or len(record.text.split()) < th.min_words or _heading(record):
                 continue
             earlier = [j for j, od in enumerate(odates) if od < when]
             if not earlier:
