@@ -60,6 +60,10 @@ class Rules:
     margin_responds: float
     sentence: float
     discussion: float
+    related_low: float
+    margin_low: float
+    lexical_low: float
+    specific: float
 
 
 @lru_cache(maxsize=4)
@@ -76,7 +80,9 @@ def rules(path: Path = RULES_PATH) -> Rules:
         stopwords=frozenset(data["stopwords"]), min_words=int(th["min_words"]), lexical=float(th["lexical"]),
         related=float(th["related"]), responds_floor=float(th["responds"]), margin=float(th["margin"]),
         margin_responds=float(th["margin_responds"]), sentence=float(th.get("sentence", 0)),
-        discussion=float(th.get("discussion", 0)))
+        discussion=float(th.get("discussion", 0)), related_low=float(th.get("related_low", 0)),
+        margin_low=float(th.get("margin_low", 0)), lexical_low=float(th.get("lexical_low", 0)),
+        specific=float(th.get("specific", 0)))
 
 
 def origin_kind(record: Record) -> str:
@@ -147,7 +153,7 @@ _SENTENCE = re.compile(r"(?<=[.?!;])\s+(?=[A-Z(])")
 
 def _heading(record: Record) -> bool:
     """A passage that is only a title: no sentence in it."""
-    return record.kind == "passage" and len(record.text.split()) <= 15 and not re.search(r"[a-z)][.?!:;](?:\s|$)", record.text)
+    return record.kind == "passage" and len(record.text.split()) <= 15 and not re.search(r"[a-z)][.?!;](?:\s|$)", record.text)
 
 
 def _stem(word: str) -> str:
@@ -380,11 +386,18 @@ class Follower:
                         if j not in responds or responds[j][0] < score:
                             responds[j] = (float(score), refs.cue.id)
             best = max(row[j] for j in earlier)
+            scores = np.array([row[j] for j in earlier])
+            typical = float(scores.mean() + th.specific * scores.std()) if th.specific else -1.0
             for j in earlier:
                 origin = self.records[live[j]]
                 if j in responds:
                     out[origin.id].append(FollowUp(record, "responds", responds[j][0], responds[j][1]))
-                elif row[j] >= th.related and row[j] >= best - th.margin:
+                elif row[j] < typical:
+                    continue  # it resembles every earlier origin about as much: not this one's matter
+                elif (row[j] >= th.related and row[j] >= best - th.margin) or (
+                        th.related_low and record.document_kind == "update"
+                        and row[j] >= th.related_low and row[j] >= best - th.margin_low
+                        and lexical[c, j] >= th.lexical_low):
                     out[origin.id].append(FollowUp(record, "related", float(row[j])))
         merged = {}
         for i in live:  # a question and the undertaking that answers it share what followed
