@@ -6,16 +6,16 @@ Everything is derived from stored records and their stored embeddings (no model 
   `follow.json` `responds` whose `of` admits the origin's kind), any earlier meeting it names
   (a date, a month, a minute number, "the last meeting") is the origin's, and the origin is,
   among the origins that phrase could answer, one of the most similar to it;
-- it is *related* when it is similar enough (cosine >= `related`) and the origin is among the
-  earlier origins it most resembles (within `margin` of the best), so that a later discussion
-  attaches to its own matter rather than to every earlier item on the same agenda.
+- it is *related* when it is similar enough (score >= `related`; the score is the cosine of
+  the stored embeddings + `lexical` x the TF-IDF cosine of the words) and the origin is among
+  the earlier origins it most resembles (within `margin` of the best), so that a later
+  discussion attaches to its own matter rather than to every earlier item on the subject.
 Only records of the same council dated after the origin's meeting are candidates; undated
 records are never guessed at, and the result says so.
 """
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -63,7 +63,6 @@ class Rules:
     related_low: float
     margin_low: float
     lexical_low: float
-    specific: float
 
 
 @lru_cache(maxsize=4)
@@ -81,8 +80,7 @@ def rules(path: Path = RULES_PATH) -> Rules:
         related=float(th["related"]), responds_floor=float(th["responds"]), margin=float(th["margin"]),
         margin_responds=float(th["margin_responds"]), sentence=float(th.get("sentence", 0)),
         discussion=float(th.get("discussion", 0)), related_low=float(th.get("related_low", 0)),
-        margin_low=float(th.get("margin_low", 0)), lexical_low=float(th.get("lexical_low", 0)),
-        specific=float(th.get("specific", 0)))
+        margin_low=float(th.get("margin_low", 0)), lexical_low=float(th.get("lexical_low", 0)))
 
 
 def origin_kind(record: Record) -> str:
@@ -189,7 +187,7 @@ class Follower:
 
         self.rules = rule_set or rules()
         self.records = [r for r in records if r.id in vectors]
-        self.missing = len(records) - len(self.records)
+        self.unembedded = len(records) - len(self.records)
         self.index = {r.id: i for i, r in enumerate(self.records)}
         matrix = np.array([vectors[r.id] for r in self.records], dtype=float).reshape(len(self.records), -1)
         if len(matrix):
@@ -365,37 +363,34 @@ class Follower:
                 np.maximum.at(best, np.array(owner), by_sentence)
                 lexical = np.maximum(lexical, best)
         sims = cos + th.lexical * lexical
-        odates = [self.dates[i] for i in live]
+        odays = np.array([self.dates[i].toordinal() for i in live])
+        floor = min(th.related, th.related_low or th.related)
         for c, record in enumerate(self.records):
             when = self.dates[c]
             if when is None or self.untracked[c] or len(record.text.split()) < th.min_words or _heading(record):
                 continue
-            earlier = [j for j, od in enumerate(odates) if od < when]
-            if not earlier:
+            mask = odays < when.toordinal()
+            if not mask.any():
                 continue
             row = sims[c]
             responds: dict[int, tuple[float, str]] = {}
             for refs in self.refs[c]:  # each explicit reference answers its best origins
-                admitted = [j for j in earlier if self._admits(refs, live[j], c)]
+                admitted = [j for j in np.flatnonzero(mask) if self._admits(refs, live[j], c)]
                 if not admitted:
                     continue
                 seg = cos[c, admitted] + th.lexical * (self._tfidf([self._tokens(refs.text)]) @ threads[admitted].T).toarray()[0]
-                best = float(seg.max())
+                top = float(seg.max())
                 for j, score in zip(admitted, seg):
-                    if score >= th.responds_floor and score >= best - th.margin_responds:
+                    if score >= th.responds_floor and score >= top - th.margin_responds:
                         if j not in responds or responds[j][0] < score:
                             responds[j] = (float(score), refs.cue.id)
-            best = max(row[j] for j in earlier)
-            scores = np.array([row[j] for j in earlier])
-            typical = float(scores.mean() + th.specific * scores.std()) if th.specific else -1.0
-            for j in earlier:
+            best = float(row[mask].max())
+            for j in set(responds) | set(np.flatnonzero(mask & (row >= floor)).tolist()):
                 origin = self.records[live[j]]
                 if j in responds:
                     out[origin.id].append(FollowUp(record, "responds", responds[j][0], responds[j][1]))
-                elif row[j] < typical:
-                    continue  # it resembles every earlier origin about as much: not this one's matter
                 elif (row[j] >= th.related and row[j] >= best - th.margin) or (
-                        th.related_low and record.document_kind == "update"
+                        th.related_low and record.document_kind == "update"  # a report back to a body
                         and row[j] >= th.related_low and row[j] >= best - th.margin_low
                         and lexical[c, j] >= th.lexical_low):
                     out[origin.id].append(FollowUp(record, "related", float(row[j])))
@@ -424,8 +419,10 @@ class Follower:
         undated = sum(1 for d in self.dates if d is None)
         if undated:
             result.notes.append(f"{undated} record(s) of this council have no meeting date and were not considered")
+        if self.unembedded:
+            result.notes.append(f"{self.unembedded} record(s) have no stored embedding and were not considered")
         if origin.id not in self.index:
-            result.notes.append("the record has no stored embedding")
+            result.notes.append("the record has no stored embedding, so it cannot be followed")
             return result
         links = links if links is not None else self.links()
         ups = list(links.get(origin.id, []))
@@ -477,9 +474,3 @@ def _md(value: Any) -> str:
     if len(text) > 200:
         text = text[:199] + "…"
     return text.replace("|", "\\|")
-
-
-def tracker_text(rows: Iterable[dict], fmt: str) -> str:
-    buf = io.StringIO()
-    write_tracker(rows, buf, fmt)
-    return buf.getvalue()
