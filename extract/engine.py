@@ -65,7 +65,9 @@ class Vocab:
         self.settling_only = lx.regex(r"(?:{w}|)[.;:]?", w="settling_only")
         self.asking_lead = re.compile(rf"^(?:(?i:{lx.alternation('asking_bodies')})|(?i:{lx.alternation('honorifics')})"
                                       r"\.?\s+[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\b")
-        self.reply_heading = lx.regex(r"{w}\s*[:\-–]?", w="reply_headings")
+        # "REPLY:", "Response provided by Paul Gatenby, Director Infrastructure Services:"
+        self.reply_heading = lx.regex(r"(?:written\s+)?{w}(?:\s+(?:provided\s+|given\s+|received\s+)?(?:by|from)\s+([^.?!:]{{2,90}}))?\s*[:\-–]?",
+                                      w="reply_headings")
         self.question_heading = lx.regex(
             r"^(?:{kind}\s+)?question\s+(?:no\.?\s*)?(?:\d+\s+)?(?:(?:submitted|tabled|asked|put)\s+)?(?:from|by)\s+"
             r"({title}\.?\s.+?)\s*[:.]?$", kind="question_heading_kinds", title="honorifics")
@@ -211,12 +213,14 @@ class Engine:
         self.excluded_by = ""  # the heading (or title line) that made the item procedural
         self.last_heading: Optional[Block] = None
         self.last_that: Optional[Block] = None
+        self.motion_words: Optional[tuple[int, int]] = None  # a quoted 'That ...' motion not yet settled
         self.motion: Optional[dict] = None
         self.provisional: Optional[Draft] = None  # a motion whose vote comes later
         self.prev_block: Optional[Block] = None
         self.presenter: Optional[str] = None  # who presented the item answers "It was responded..."
         self.expect: Optional[tuple[str, Optional[str]]] = None  # after "Question from X:" / "REPLY:"
         self.expect_more: Optional[Draft] = None
+        self.expect_items = False
         self.quote: Optional[tuple[Draft, str]] = None  # a record whose quoted words run on ('asked:' then "...")
 
     def emit(self, draft: Draft) -> Draft:
@@ -355,10 +359,43 @@ class Engine:
         if block.role == "text" and self.v.body_start.match(block.text) and not any(
                 d.block_index == index for d in self.drafts):
             self.last_that = block
+        self._remember_motion_words(block)
         last = self.drafts[-1] if self.drafts else None
         if last is not None and last.kind in ("question", "response") and last.end >= block.end - 1 \
                 and block.text.rstrip().endswith(":"):
             self.quote = (last, "")  # "Ms A asked:" - her words are the next paragraph
+
+    def _remember_motion_words(self, block: Block) -> None:
+        """'Notice of Motion submitted by Cllr A' then '"That the Council ..."': the words a later
+        'The Motion was adopted.' settles."""
+        text = self.text(block.start, block.end)
+        m = re.search(r"(?:^|\s)([“\"‘']\s*That\b)", text) \
+            or re.match(r"^I (?:will|shall|wish to|hereby) (?:move|propose)\b[^.;:]{0,40}?\b(that)\b", text, re.I)
+        if m is None:
+            return
+        start = block.start + m.start(1)
+        head = self.text(self.prev_block.start, self.prev_block.end) if self.prev_block is not None else ""
+        if not (self.v.motion_nouns.search(self.text(block.start, start)) or
+                len(_words(self.text(block.start, start))) <= 10 and self.v.motion_nouns.search(head)):
+            return
+        if any(d.start < block.end and d.end > start for d in self.drafts):
+            return
+        self.motion_words = (start, block.end)
+
+    def _settle_motion_words(self, sent: Sent, index: int) -> bool:
+        """'Following discussion, the Motion was agreed.' after the motion's quoted words."""
+        if self.motion_words is None or self.motion is not None or self.provisional is not None:
+            return False
+        lead = re.sub(r"^[^,]{0,40},\s*", "", sent.text.strip())
+        if not self.v.motion_referent.match(lead.lower()) or len(_words(lead)) > 10:
+            return False
+        start, end = self.motion_words
+        self.motion_words = None
+        if self._lost(sent) or any(d.start < end and d.end > start for d in self.drafts):
+            return True
+        self.emit(Draft("recommendation", start, end, "recommendation.motion_settled",
+                        outcome=self._outcome(sent.text), block_index=index))
+        return True
 
     def _feed_quote(self, block: Block) -> bool:
         """The quoted words after 'asked:' or 'responded:', over one paragraph or several."""
@@ -422,8 +459,9 @@ class Engine:
     def _label_heading(self, text: str) -> Optional[tuple[str, Optional[str]]]:
         """'REPLY:' or 'Question submitted by Cllr X' standing alone: the next paragraph is the record."""
         text = text.strip()
-        if self.v.reply_heading.fullmatch(text):
-            return ("response", None)
+        m = self.v.reply_heading.fullmatch(text)
+        if m:
+            return ("response", m.group(1))
         m = self.v.question_heading.match(text)
         if m:
             return ("question", m.group(1))
@@ -497,8 +535,9 @@ class Engine:
         """'Question 2 from Cllr X to ...: ...' and 'REPLY: ...' paragraphs are one record each."""
         expect = self.expect
         self.expect = None
-        if expect is not None and block.role == "text":
+        if expect is not None and (block.role == "text" or expect[0] == "response" and block.role == "list_item"):
             kind, speaker = expect
+            self.expect_items = block.role == "list_item"  # "REPLY:" then "(a) ...", "(b) ..."
             draft = self.emit(Draft(kind, block.start, block.end, f"{kind}.after_label", speaker=speaker,
                                     block_index=index, asker_member=bool(speaker) and self.is_member(speaker or "")))
             if kind == "question":
@@ -512,7 +551,8 @@ class Engine:
             return True
         cue = sents[0].cues[0] if sents and sents[0].cues else None
         if cue is None or cue.start - block.start > 2:
-            if self.expect_more is not None and not any(s.cues for s in sents) and block.role == "text":
+            if self.expect_more is not None and not any(s.cues for s in sents) and (
+                    block.role == "text" or block.role == "list_item" and self.expect_items):
                 self.expect_more.end = block.end  # a reply runs over several paragraphs
                 return True
             self.expect_more = None
@@ -867,6 +907,8 @@ class Engine:
         cue = sent.first_cue({"RESOLUTION"})
         if cue is None:
             return 0
+        if self._settle_motion_words(sent, index):
+            return i + 1
         if cue.attr("form") == "caps":
             word = self.text(cue.start, cue.end)
             after = self.text(cue.end, min(block.end, cue.end + 3)).strip()
@@ -911,6 +953,11 @@ class Engine:
             elif self.drafts and self.drafts[-1].kind == "recommendation" and self.drafts[-1].section is self.section:
                 self.drafts[-1].outcome = self._outcome(self.text(sent.start, end))
             return len(sents) if end == block.end else i + 1
+        if labelled and self.provisional is not None and self.provisional in self.drafts \
+                and self.provisional.section is self.section:
+            # "A moved, and B seconded, the recommendation." then "RESOLVED that ...": the resolution is the record
+            self.drafts.remove(self.provisional)
+            self.provisional = None
         parts = self._split_inline(rest_start, end)
         j = i
         if len(parts) == 1 and end == sent.end:  # "... reinstate the noticeboard. Given our reserves we should offer to pay."

@@ -331,3 +331,46 @@ def test_staff_response_label_answers_the_question():
     text = ("Q1 Cr Ngaire Te Awa asked whether the old bridge could be kept open for walking.\n\n"
             "Staff response: No. The new bridge is built on the same alignment.")
     assert kinds(text) == ["question", "response"]
+
+
+@pytest.mark.parametrize("notice, settle", [
+    ('Notice of Motion submitted by Cllr. A. Cusack\n"That the Council provide seating along the Riverside Walk."',
+     "The Motion was adopted."),
+    ("Notice of Motion submitted by Councillor E. Moynihan\n\nI will move at the next Meeting that the Council "
+     "provide seating along the Riverside Walk.", "Following discussion, the Motion was agreed."),
+])
+def test_a_notice_of_motion_is_the_decision_its_later_adoption_settles(notice, settle):
+    text = f"{notice}\n\nThe Motion was seconded by Cllr. Mulqueen.\n\nCllr. Cusack spoke in support.\n\n{settle}"
+    got = records(text)
+    assert [k for k, t in got] == ["recommendation"]
+    assert "provide seating along the Riverside Walk" in got[0][1] and "Motion" not in got[0][1]
+
+
+def test_a_lost_notice_of_motion_is_no_decision():
+    text = ('Notice of Motion submitted by Cllr. A. Cusack\n"That the Council provide seating on the Walk."\n\n'
+            "The Motion was put to the vote and was lost.")
+    assert "recommendation" not in kinds(text)
+
+
+def test_a_resolution_replaces_the_motion_that_only_moved_it():
+    text = ("Councillor Lavington moved, and Councillor Stainforth seconded, the recommendation set out in the report.\n\n"
+            "RESOLVED that the Treasury Management Mid-Year Review be noted.")
+    assert records(text) == [("recommendation", "the Treasury Management Mid-Year Review be noted.")]
+
+
+@pytest.mark.parametrize("label", ["REPLY:", "Response provided by Paul Gatenby, Director Infrastructure Services:"])
+def test_a_reply_label_on_its_own_line_takes_the_paragraphs_after_it(label):
+    text = (f'Mr Pettigrew asked: "Why was the grading of Tarcombe Lane cancelled?"\n\n{label}\n\n'
+            '"The grading was postponed because the lane was too wet."')
+    got = records(text)
+    assert [k for k, t in got] == ["question", "response"]
+    assert got[1][1] == '"The grading was postponed because the lane was too wet."'
+
+
+def test_a_reply_in_lettered_parts_is_one_answer():
+    text = ("Question submitted by Councillor S. Ni Bhriain\n\nI will ask at the next Meeting (a) if the Council will "
+            "survey Lisheen Cross and (b) when works will be carried out.\n\nREPLY:\n\n(a) The District Office is aware "
+            "of the flooding.\n\n(b) The works are scheduled for April 2024.")
+    got = records(text)
+    assert [k for k, t in got] == ["question", "response"]
+    assert "The District Office is aware" in got[1][1] and got[1][1].endswith("April 2024.")
