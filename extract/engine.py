@@ -50,6 +50,8 @@ class Vocab:
         self.reply_to_questions = lx.regex(r"^\s*{w}\b(?!\s+{topic}\b)", w="reply_to_questions",
                                            topic="topic_prepositions")
         self.continuation = lx.regex(r"^{w}\b", w="continuation_starts")
+        self.proposal_heading = lx.regex(r"^(?:[\d.]+\s*)?{w}s?\b", w="proposal_headings")  # proposed, not decided
+        self.that_intro = re.compile(r"^[“\"‘']?That\s")  # a motion's own words, capital T
         self.body_start = lx.regex(r"^[“\"‘']?{w}\b", w="motion_body_starts")
         self.strip_lead = lx.regex(r"^[\s:;,\-–—.]*(?:{w}\b[\s:,\-–—]*)?", w="that_words")
         self.vote = lx.regex(r"\b{verbs}\b[^.;]*?\b(\d{{1,3}})\s*(?:-|–|to|/|:)\s*(\d{{1,3}})\b"
@@ -178,6 +180,7 @@ class Draft:
     addressee: bool = False  # "X was asked whether...": X answers
     interrogative: bool = False  # found by its question mark alone
     default_speaker: Optional[str] = None  # the item's presenter, for answers in the impersonal voice
+    moved: bool = False  # a motion as moved in debate: a later resolution replaces it
 
 
 def _last(matches):
@@ -212,6 +215,7 @@ class Engine:
         self.excluded = False
         self.excluded_by = ""  # the heading (or title line) that made the item procedural
         self.last_heading: Optional[Block] = None
+        self.item_start = -1
         self.last_that: Optional[Block] = None
         self.motion_words: Optional[tuple[int, int]] = None  # a quoted 'That ...' motion not yet settled
         self.motion: Optional[dict] = None
@@ -325,7 +329,10 @@ class Engine:
             self.excluded = self._excluded_heading(block.text)
             self.excluded_by = block.text if self.excluded else ""
             self.last_heading = block
+            if not self.v.decision_list.match(block.text.strip()):
+                self.item_start = block.end  # a "Decision" heading stays in its item
             if not self.excluded and self.v.decision_list.match(block.text.strip()):
+                self._supersede_motions()
                 self.list_ctx = {"kind": "resolution", "style": None, "rule": "recommendation.decision_list"}
             if self.v.resolution_heading.match(block.text.strip()):  # "RESOLUTION CWC 24/103": the motion follows
                 self.motion = {"drafts": [], "start": block.start, "end": block.end, "before": None}
@@ -347,6 +354,11 @@ class Engine:
         if self.list_ctx is not None:
             if self._feed_list_item(index, block, sents):
                 return
+        if block.role == "text" and self.v.that_intro.match(block.text) and block.text.rstrip().endswith((":", ":-")) \
+                and not (self.last_heading is not None and self.v.proposal_heading.match(self.last_heading.text.strip())):
+            # "That Council approve the recommendations in Report X as follows:" (carried on consent)
+            self._open_list("resolution", block, "recommendation.that_follows", outcome="agreed", that_items=True)
+            return
         intro = self._response_intro(block, sents)
         if intro == "impersonal":
             self._open_list("response", block, "response.list_item")
@@ -504,6 +516,11 @@ class Engine:
     # ---- lists -------------------------------------------------------------------
     def _feed_list_item(self, index: int, block: Block, sents: list[Sent]) -> bool:
         ctx = self.list_ctx
+        if block.role != "list_item" and ctx.get("that_items") and self.v.that_intro.match(block.text) \
+                and not block.text.rstrip().endswith(":"):
+            self.emit(Draft("recommendation", block.start, block.end, ctx["rule"],
+                            outcome=ctx.get("outcome", "agreed"), block_index=index))
+            return True
         if block.role != "list_item":
             self.list_ctx = None
             return False
@@ -944,6 +961,7 @@ class Engine:
             self.list_ctx = None
             return len(sents)
         if not rest or rest.endswith((":", ":-", "–", "—")) or re.search(r"\bfollowing\b[^.]*:?\s*-?$", rest):
+            self._supersede_motions()
             self._open_list("resolution", block, rule, outcome=outcome)
             return len(sents) if end == block.end else i + 1
         if self.v.settling_only.fullmatch(rest.lower().strip()):
@@ -953,11 +971,8 @@ class Engine:
             elif self.drafts and self.drafts[-1].kind == "recommendation" and self.drafts[-1].section is self.section:
                 self.drafts[-1].outcome = self._outcome(self.text(sent.start, end))
             return len(sents) if end == block.end else i + 1
-        if labelled and self.provisional is not None and self.provisional in self.drafts \
-                and self.provisional.section is self.section:
-            # "A moved, and B seconded, the recommendation." then "RESOLVED that ...": the resolution is the record
-            self.drafts.remove(self.provisional)
-            self.provisional = None
+        if labelled:
+            self._supersede_motions()
         parts = self._split_inline(rest_start, end)
         j = i
         if len(parts) == 1 and end == sent.end:  # "... reinstate the noticeboard. Given our reserves we should offer to pay."
@@ -968,6 +983,15 @@ class Engine:
         for s, e in parts:
             self.emit(Draft("recommendation", s, e, rule, outcome=outcome, block_index=index))
         return len(sents) if end == block.end else j + 1
+
+    def _supersede_motions(self) -> None:
+        """'A moved that ...; as an amendment B moved that ...' then 'RESOLVED that' or 'Decision: The
+        Committee agreed:': the resolution is the record, not the motions debated before it."""
+        since = self.item_start
+        for d in [d for d in self.drafts if d.moved and d.section is self.section
+                  and d.start > since]:
+            self.drafts.remove(d)
+        self.provisional = None
 
     def _split_inline(self, start: int, end: int) -> list[tuple[int, int]]:
         text = self.text(start, end)
@@ -1062,7 +1086,7 @@ class Engine:
         if action is not None:  # "moved by A, seconded by B, that X": the record is X
             start, end = action
         draft = self.emit(Draft("recommendation", start, end, "recommendation.motion",
-                                outcome=outcome, block_index=index))
+                                outcome=outcome, block_index=index, moved=True))
         if not carried:
             self.provisional = draft
         return last + 1
@@ -1159,7 +1183,8 @@ class Engine:
         text = block.text.strip()
         if block.role != "list_item" and self.v.body_start.match(text):
             if text.endswith((":", ":-")):
-                self._open_list("resolution", block, "recommendation.moved", outcome="carried")
+                self._open_list("resolution", block, "recommendation.moved", outcome="carried",
+                                that_items=bool(self.v.that_intro.match(text)))
             else:
                 motion["drafts"].append(self.emit(Draft(
                     "recommendation", block.start, block.end, "recommendation.moved",

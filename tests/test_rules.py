@@ -374,3 +374,24 @@ def test_a_reply_in_lettered_parts_is_one_answer():
     got = records(text)
     assert [k for k, t in got] == ["question", "response"]
     assert "The District Office is aware" in got[1][1] and got[1][1].endswith("April 2024.")
+
+
+def test_the_decision_replaces_the_motion_and_amendment_debated_before_it():
+    text = ("The Convener, seconded by Councillor Baird, moved that the recommendations in the report be approved.\n\n"
+            "As an amendment, Councillor Gow, seconded by Councillor Strachan, moved that the rent increase be set at 5%.\n\n"
+            "On a division, there voted for the amendment 2 and for the motion 7, and the motion was carried.\n\n"
+            "The Committee agreed:-\n\n(i) to approve a rent increase of 6.5%;\n\n(ii) to approve the capital programme.")
+    assert [t for k, t in records(text)] == ["to approve a rent increase of 6.5%", "to approve the capital programme."]
+
+
+def test_that_council_approve_as_follows_lists_the_decisions():
+    text = ("That Council approve the recommendations outlined in Report FCS24-017 as follows:\n\n"
+            "a) That the Treasurer's Report be received for information; and\n\n"
+            "b) That the accounting policies be approved.")
+    assert [k for k, t in records(text)] == ["recommendation", "recommendation"]
+
+
+def test_an_officers_recommendation_is_proposed_not_decided():
+    text = ("Officer's Recommendation\n\nThat Council:\n\n1. Adopt the Road Management Plan 2023.\n\n"
+            "2. Give public notice of the adoption of the Plan.")
+    assert "recommendation" not in kinds(text)
