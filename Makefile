@@ -68,6 +68,8 @@ eval: $(STAMP)
 	  $(PY) scripts/eval_search.py --gold corpus/gold --queries corpus=corpus/queries.jsonl --manifest corpus/manifest.csv \
 	    --docs $(CORPUS_DIRS) --distractors $(SHARED)/data/kent --label corpus-kent; \
 	fi
+	@echo "== follow-up links: corpus/gold/follow (and the seed checks when $(SHARED)/data/seeds exists)"
+	@$(PY) scripts/eval_follow.py $(if $(wildcard $(SHARED)/data/seeds),--seeds $(SHARED)/data/seeds)
 
 # Search quality of each embedding backend (torch, bf16, onnx, int8) on the same queries, and
 # the cosine of its vectors with torch's; KENT=1 adds the Kent PDFs as distractors (slow).

@@ -144,7 +144,11 @@ def _records(document: Document, blocks: list[Block]) -> list[Record]:
             url=document.metadata.url,
             **(split_outcome(draft.outcome) if draft.kind == "recommendation" else {}),
             rule=draft.rule, context=_context(document, start), ocr=document.ocr_at(start))))
+    # a response holding an undertaking cue defers (part of) its answer: an undertaking
+    promises = [c.start for b in blocks for s in b.sents for c in s.cues if c.label == "UNDERTAKING"]
     for draft, record in records:
+        if draft.kind == "response" and (draft.undertaking or any(record.start <= p < record.end for p in promises)):
+            record.undertaking = True
         if draft.reply_to is not None:
             record.in_reply_to = ids.get(id(draft.reply_to))
         if draft.kind == "question":

@@ -50,6 +50,8 @@ class Vocab:
         self.reply_to_questions = lx.regex(r"^\s*{w}\b(?!\s+{topic}\b)", w="reply_to_questions",
                                            topic="topic_prepositions")
         self.continuation = lx.regex(r"^{w}\b", w="continuation_starts")
+        self.proposal_heading = lx.regex(r"^(?:[\d.]+\s*)?{w}s?\b", w="proposal_headings")  # proposed, not decided
+        self.that_intro = re.compile(r"^[“\"‘']?That\s")  # a motion's own words, capital T
         self.body_start = lx.regex(r"^[“\"‘']?{w}\b", w="motion_body_starts")
         self.strip_lead = lx.regex(r"^[\s:;,\-–—.]*(?:{w}\b[\s:,\-–—]*)?", w="that_words")
         self.vote = lx.regex(r"\b{verbs}\b[^.;]*?\b(\d{{1,3}})\s*(?:-|–|to|/|:)\s*(\d{{1,3}})\b"
@@ -65,7 +67,9 @@ class Vocab:
         self.settling_only = lx.regex(r"(?:{w}|)[.;:]?", w="settling_only")
         self.asking_lead = re.compile(rf"^(?:(?i:{lx.alternation('asking_bodies')})|(?i:{lx.alternation('honorifics')})"
                                       r"\.?\s+[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?)\b")
-        self.reply_heading = lx.regex(r"{w}\s*[:\-–]?", w="reply_headings")
+        # "REPLY:", "Response provided by Paul Gatenby, Director Infrastructure Services:"
+        self.reply_heading = lx.regex(r"(?:written\s+)?{w}(?:\s+(?:provided\s+|given\s+|received\s+)?(?:by|from)\s+([^.?!:]{{2,90}}))?\s*[:\-–]?",
+                                      w="reply_headings")
         self.question_heading = lx.regex(
             r"^(?:{kind}\s+)?question\s+(?:no\.?\s*)?(?:\d+\s+)?(?:(?:submitted|tabled|asked|put)\s+)?(?:from|by)\s+"
             r"({title}\.?\s.+?)\s*[:.]?$", kind="question_heading_kinds", title="honorifics")
@@ -176,6 +180,7 @@ class Draft:
     addressee: bool = False  # "X was asked whether...": X answers
     interrogative: bool = False  # found by its question mark alone
     default_speaker: Optional[str] = None  # the item's presenter, for answers in the impersonal voice
+    moved: bool = False  # a motion as moved in debate: a later resolution replaces it
 
 
 def _last(matches):
@@ -210,13 +215,16 @@ class Engine:
         self.excluded = False
         self.excluded_by = ""  # the heading (or title line) that made the item procedural
         self.last_heading: Optional[Block] = None
+        self.item_start = -1
         self.last_that: Optional[Block] = None
+        self.motion_words: Optional[tuple[int, int]] = None  # a quoted 'That ...' motion not yet settled
         self.motion: Optional[dict] = None
         self.provisional: Optional[Draft] = None  # a motion whose vote comes later
         self.prev_block: Optional[Block] = None
         self.presenter: Optional[str] = None  # who presented the item answers "It was responded..."
         self.expect: Optional[tuple[str, Optional[str]]] = None  # after "Question from X:" / "REPLY:"
         self.expect_more: Optional[Draft] = None
+        self.expect_items = False
         self.quote: Optional[tuple[Draft, str]] = None  # a record whose quoted words run on ('asked:' then "...")
 
     def emit(self, draft: Draft) -> Draft:
@@ -321,7 +329,10 @@ class Engine:
             self.excluded = self._excluded_heading(block.text)
             self.excluded_by = block.text if self.excluded else ""
             self.last_heading = block
+            if not self.v.decision_list.match(block.text.strip()):
+                self.item_start = block.end  # a "Decision" heading stays in its item
             if not self.excluded and self.v.decision_list.match(block.text.strip()):
+                self._supersede_motions()
                 self.list_ctx = {"kind": "resolution", "style": None, "rule": "recommendation.decision_list"}
             if self.v.resolution_heading.match(block.text.strip()):  # "RESOLUTION CWC 24/103": the motion follows
                 self.motion = {"drafts": [], "start": block.start, "end": block.end, "before": None}
@@ -343,6 +354,11 @@ class Engine:
         if self.list_ctx is not None:
             if self._feed_list_item(index, block, sents):
                 return
+        if block.role == "text" and self.v.that_intro.match(block.text) and block.text.rstrip().endswith((":", ":-")) \
+                and not (self.last_heading is not None and self.v.proposal_heading.match(self.last_heading.text.strip())):
+            # "That Council approve the recommendations in Report X as follows:" (carried on consent)
+            self._open_list("resolution", block, "recommendation.that_follows", outcome="agreed", that_items=True)
+            return
         intro = self._response_intro(block, sents)
         if intro == "impersonal":
             self._open_list("response", block, "response.list_item")
@@ -355,10 +371,43 @@ class Engine:
         if block.role == "text" and self.v.body_start.match(block.text) and not any(
                 d.block_index == index for d in self.drafts):
             self.last_that = block
+        self._remember_motion_words(block)
         last = self.drafts[-1] if self.drafts else None
         if last is not None and last.kind in ("question", "response") and last.end >= block.end - 1 \
                 and block.text.rstrip().endswith(":"):
             self.quote = (last, "")  # "Ms A asked:" - her words are the next paragraph
+
+    def _remember_motion_words(self, block: Block) -> None:
+        """'Notice of Motion submitted by Cllr A' then '"That the Council ..."': the words a later
+        'The Motion was adopted.' settles."""
+        text = self.text(block.start, block.end)
+        m = re.search(r"(?:^|\s)([“\"‘']\s*That\b)", text) \
+            or re.match(r"^I (?:will|shall|wish to|hereby) (?:move|propose)\b[^.;:]{0,40}?\b(that)\b", text, re.I)
+        if m is None:
+            return
+        start = block.start + m.start(1)
+        head = self.text(self.prev_block.start, self.prev_block.end) if self.prev_block is not None else ""
+        if not (self.v.motion_nouns.search(self.text(block.start, start)) or
+                len(_words(self.text(block.start, start))) <= 10 and self.v.motion_nouns.search(head)):
+            return
+        if any(d.start < block.end and d.end > start for d in self.drafts):
+            return
+        self.motion_words = (start, block.end)
+
+    def _settle_motion_words(self, sent: Sent, index: int) -> bool:
+        """'Following discussion, the Motion was agreed.' after the motion's quoted words."""
+        if self.motion_words is None or self.motion is not None or self.provisional is not None:
+            return False
+        lead = re.sub(r"^[^,]{0,40},\s*", "", sent.text.strip())
+        if not self.v.motion_referent.match(lead.lower()) or len(_words(lead)) > 10:
+            return False
+        start, end = self.motion_words
+        self.motion_words = None
+        if self._lost(sent) or any(d.start < end and d.end > start for d in self.drafts):
+            return True
+        self.emit(Draft("recommendation", start, end, "recommendation.motion_settled",
+                        outcome=self._outcome(sent.text), block_index=index))
+        return True
 
     def _feed_quote(self, block: Block) -> bool:
         """The quoted words after 'asked:' or 'responded:', over one paragraph or several."""
@@ -422,8 +471,9 @@ class Engine:
     def _label_heading(self, text: str) -> Optional[tuple[str, Optional[str]]]:
         """'REPLY:' or 'Question submitted by Cllr X' standing alone: the next paragraph is the record."""
         text = text.strip()
-        if self.v.reply_heading.fullmatch(text):
-            return ("response", None)
+        m = self.v.reply_heading.fullmatch(text)
+        if m:
+            return ("response", m.group(1))
         m = self.v.question_heading.match(text)
         if m:
             return ("question", m.group(1))
@@ -466,6 +516,11 @@ class Engine:
     # ---- lists -------------------------------------------------------------------
     def _feed_list_item(self, index: int, block: Block, sents: list[Sent]) -> bool:
         ctx = self.list_ctx
+        if block.role != "list_item" and ctx.get("that_items") and self.v.that_intro.match(block.text) \
+                and not block.text.rstrip().endswith(":"):
+            self.emit(Draft("recommendation", block.start, block.end, ctx["rule"],
+                            outcome=ctx.get("outcome", "agreed"), block_index=index))
+            return True
         if block.role != "list_item":
             self.list_ctx = None
             return False
@@ -497,8 +552,9 @@ class Engine:
         """'Question 2 from Cllr X to ...: ...' and 'REPLY: ...' paragraphs are one record each."""
         expect = self.expect
         self.expect = None
-        if expect is not None and block.role == "text":
+        if expect is not None and (block.role == "text" or expect[0] == "response" and block.role == "list_item"):
             kind, speaker = expect
+            self.expect_items = block.role == "list_item"  # "REPLY:" then "(a) ...", "(b) ..."
             draft = self.emit(Draft(kind, block.start, block.end, f"{kind}.after_label", speaker=speaker,
                                     block_index=index, asker_member=bool(speaker) and self.is_member(speaker or "")))
             if kind == "question":
@@ -512,7 +568,8 @@ class Engine:
             return True
         cue = sents[0].cues[0] if sents and sents[0].cues else None
         if cue is None or cue.start - block.start > 2:
-            if self.expect_more is not None and not any(s.cues for s in sents) and block.role == "text":
+            if self.expect_more is not None and not any(s.cues for s in sents) and (
+                    block.role == "text" or block.role == "list_item" and self.expect_items):
                 self.expect_more.end = block.end  # a reply runs over several paragraphs
                 return True
             self.expect_more = None
@@ -867,6 +924,8 @@ class Engine:
         cue = sent.first_cue({"RESOLUTION"})
         if cue is None:
             return 0
+        if self._settle_motion_words(sent, index):
+            return i + 1
         if cue.attr("form") == "caps":
             word = self.text(cue.start, cue.end)
             after = self.text(cue.end, min(block.end, cue.end + 3)).strip()
@@ -902,6 +961,7 @@ class Engine:
             self.list_ctx = None
             return len(sents)
         if not rest or rest.endswith((":", ":-", "–", "—")) or re.search(r"\bfollowing\b[^.]*:?\s*-?$", rest):
+            self._supersede_motions()
             self._open_list("resolution", block, rule, outcome=outcome)
             return len(sents) if end == block.end else i + 1
         if self.v.settling_only.fullmatch(rest.lower().strip()):
@@ -911,6 +971,8 @@ class Engine:
             elif self.drafts and self.drafts[-1].kind == "recommendation" and self.drafts[-1].section is self.section:
                 self.drafts[-1].outcome = self._outcome(self.text(sent.start, end))
             return len(sents) if end == block.end else i + 1
+        if labelled:
+            self._supersede_motions()
         parts = self._split_inline(rest_start, end)
         j = i
         if len(parts) == 1 and end == sent.end:  # "... reinstate the noticeboard. Given our reserves we should offer to pay."
@@ -921,6 +983,15 @@ class Engine:
         for s, e in parts:
             self.emit(Draft("recommendation", s, e, rule, outcome=outcome, block_index=index))
         return len(sents) if end == block.end else j + 1
+
+    def _supersede_motions(self) -> None:
+        """'A moved that ...; as an amendment B moved that ...' then 'RESOLVED that' or 'Decision: The
+        Committee agreed:': the resolution is the record, not the motions debated before it."""
+        since = self.item_start
+        for d in [d for d in self.drafts if d.moved and d.section is self.section
+                  and d.start > since]:
+            self.drafts.remove(d)
+        self.provisional = None
 
     def _split_inline(self, start: int, end: int) -> list[tuple[int, int]]:
         text = self.text(start, end)
@@ -1015,7 +1086,7 @@ class Engine:
         if action is not None:  # "moved by A, seconded by B, that X": the record is X
             start, end = action
         draft = self.emit(Draft("recommendation", start, end, "recommendation.motion",
-                                outcome=outcome, block_index=index))
+                                outcome=outcome, block_index=index, moved=True))
         if not carried:
             self.provisional = draft
         return last + 1
@@ -1112,7 +1183,8 @@ class Engine:
         text = block.text.strip()
         if block.role != "list_item" and self.v.body_start.match(text):
             if text.endswith((":", ":-")):
-                self._open_list("resolution", block, "recommendation.moved", outcome="carried")
+                self._open_list("resolution", block, "recommendation.moved", outcome="carried",
+                                that_items=bool(self.v.that_intro.match(text)))
             else:
                 motion["drafts"].append(self.emit(Draft(
                     "recommendation", block.start, block.end, "recommendation.moved",

@@ -158,12 +158,15 @@ _CONNECTORS = frozenset(
 )
 
 
+_BLOCKQUOTE = re.compile(r"^ {0,3}(?:> ?)+")
+
+
 def _blocks(body: str) -> list[list[str]]:
     """Split into blank-line blocks; a '---' separator line is its own break."""
     blocks: list[list[str]] = [[]]
     after_separator = False
     for raw in body.splitlines():
-        line = raw.replace("\t", "    ")
+        line = _BLOCKQUOTE.sub("", raw.replace("\t", "    "))  # "> quoted" markdown and e-mail lines
         if _SEPARATOR.match(line.strip()):
             blocks.append([])
             after_separator = True
@@ -203,9 +206,13 @@ def paragraphs_from_text(body: str) -> list[Block]:
     blocks: list[Block] = []
     for frag in merged:
         role = frag.role
-        in_list = bool(blocks) and blocks[-1].role == "list_item"
+        # "8. Question from ..." after "(a) ... (b) ...": a new numbered title, not the list's next item
+        in_list = bool(blocks) and blocks[-1].role == "list_item" and _marker_kind(blocks[-1].text) == _marker_kind(frag.text)
         if role == "text" and short_heading_like(frag.text, max_words=12, max_chars=100) and is_upper(frag.text):
             role = "heading"
+        elif (role == "list_item" and in_list and _NUMBERED_TITLE.match(frag.text) and is_upper(frag.text)
+              and short_heading_like(frag.text, 12, 100)):
+            role = "heading"  # "42. WARM SPACES" after a lettered list is the next minute, not an item
         elif (role in ("text", "list_item") and not in_list and _NUMBERED_TITLE.match(frag.text)
               and (short_heading_like(frag.text, 12, 100)
                    or len(frag.text.split()) <= 7 and short_heading_like(frag.text.rstrip("."), 7, 80))):
@@ -216,6 +223,13 @@ def paragraphs_from_text(body: str) -> list[Block]:
             role = "heading"  # "2. Declarations of interest" on a line of its own, sentence case
         blocks.append(Block(text=frag.text, page=1, role=role))
     return blocks
+
+
+def _marker_kind(text: str) -> str:
+    m = re.match(r"^\(?(?:(\d+)|([ivx]+)|([A-Za-z]))[.)]", text.strip())
+    if m is None:
+        return "bullet"
+    return "number" if m.group(1) else ("roman" if m.group(2) else "letter")
 
 
 # "   A. Approve the minutes": an indented capital letter item (not "A. Smith" at a margin)

@@ -644,5 +644,57 @@ def report(ctx, store, chroma_url, model, device, output, title):
     click.echo(f"Wrote {path}", err=True)
 
 
+# ---- what happened next: follow, tracker -------------------------------------------------
+@main.command()
+@click.argument("record_id")
+@store_options
+@click.option("-k", "k", type=int, default=None, help="At most N follow-ups (the strongest).")
+@click.option("--json", "as_json", is_flag=True, help="Print the origin, status and follow-ups as JSON.")
+@click.pass_context
+def follow(ctx, record_id, store, chroma_url, model, device, k, as_json):
+    """What happened next to a recommendation, question or undertaking: later records that
+    respond to it (an explicit reference back) or take the matter up (related), oldest first."""
+    with failure(ctx, as_json), Store.open(store, model, chroma_url, device) as st:
+        st.require()
+        result = st.follow(record_id, k=k)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    o = result.origin
+    meeting = " · ".join(x for x in (o.council, o.committee, o.meeting_date) if x) or "meeting unknown"
+    click.echo(click.style(f"[{result.kind}] {meeting}", bold=True))
+    click.echo(f"  {o.text}")
+    latest = result.latest
+    when = f" (latest {latest.record.meeting_date}, {latest.relation})" if latest else ""
+    click.echo(click.style(f"status: {result.status}{when}", bold=True))
+    for note in result.notes:
+        click.echo(click.style(f"note: {note}", fg="yellow"))
+    if not result.followups:
+        click.echo("Nothing later takes it up.")
+    for f in result.followups:
+        r = f.record
+        where = " · ".join(x for x in (r.meeting_date, r.committee) if x)
+        click.echo(f"- {where} · {f.relation} ({f.score:.2f}) · {Path(r.source).name} p.{r.page} · {r.id}")
+        click.echo(f"    {r.text}")
+
+
+@main.command()
+@store_options
+@filter_options
+@click.option("--format", "fmt", type=click.Choice(("csv", "jsonl", "md")),
+              help="Output format (default: from -o's suffix, else csv).")
+@click.option("-o", "--output", default="-", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Output file (default: stdout).")
+@click.pass_context
+def tracker(ctx, store, chroma_url, model, device, committee, council, since, until, speaker, document, fmt, output):
+    """The recommendation tracker: one row per agreed recommendation and undertaking, with its
+    status (open, followed up, responded) and latest follow-up."""
+    filters = _filters((), committee, council, since, until, speaker, document)
+    with failure(ctx), Store.open(store, model, chroma_url, device) as st:
+        n = st.write_tracker(None if output == "-" else output, fmt, **filters)
+    if output != "-":
+        click.echo(f"Wrote {n} rows to {output}", err=True)
+
+
 if __name__ == "__main__":
     main()

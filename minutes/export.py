@@ -41,7 +41,7 @@ PARQUET_MISSING = "Parquet export needs pyarrow: pip install 'minutes[parquet]'"
 RECORD_COLUMNS: tuple[str, ...] = (
     "id", "kind", "text", "speaker", "in_reply_to", "outcome", "votes_for", "votes_against", "abstentions",
     "answer_status", "rule",
-    "agenda_item", "page", "start", "end", "context", "thread", "ocr",
+    "agenda_item", "page", "start", "end", "context", "thread", "ocr", "undertaking",
     "source", "document_sha256", "council", "committee", "meeting_date", "document_kind", "title", "url",
     "rules_version", "reader_version", "model", "ingested_at",
 )
@@ -58,7 +58,7 @@ MEETING_COLUMNS: tuple[str, ...] = (
     "rules_version", "reader_version", "model", "ingested_at",
 )
 INT_COLUMNS = frozenset({"votes_for", "votes_against", "abstentions", "page", "start", "end", "question_page", "answer_page", "records", *RECORD_KINDS})
-BOOL_COLUMNS = frozenset({"ocr"})  # CSV: true / false
+BOOL_COLUMNS = frozenset({"ocr", "undertaking"})  # CSV: true / false
 
 Row = dict[str, Any]
 

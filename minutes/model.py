@@ -141,6 +141,7 @@ class Record:
     context: Optional[str] = None  # the paragraph's lead-in before the record, for search
     thread: Optional[str] = None  # a passage inside a question's thread: that question's id
     ocr: bool = False  # read from a scanned page by OCR
+    undertaking: Optional[bool] = None  # a response that defers the answer ("would report back")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -24,6 +24,7 @@ from .errors import MinutesError, ReadError, StoreError
 from .model import Document, Hit, Metadata, Record, RecordContext
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .follow import Follow
     from .search import Index
     from .sync import SyncReport
 
@@ -409,6 +410,60 @@ class Store:
 
         self.require()
         return status(self.settings)
+
+    # ------------------------------------------------------------------ what happened next
+    def _followers(self, councils: Iterable[Optional[str]]) -> dict[Optional[str], Any]:
+        from .follow import Follower
+
+        out: dict[Optional[str], Any] = {}
+        everything: Optional[list[Record]] = None
+        for council in dict.fromkeys(councils):
+            if council:
+                group = list(self.index.records(council=council))
+            else:  # records without a council follow only each other
+                everything = everything if everything is not None else list(self.index.records())
+                group = [r for r in everything if not r.council]
+            out[council] = Follower(group, self.embeddings([r.id for r in group]))
+        return out
+
+    def follow(self, record_id: str, k: Optional[int] = None) -> "Follow":
+        """What happened next to a recommendation, question or undertaking: the later records of
+        the same council that respond to it or take it up, oldest first, with its status."""
+        record = self.get(record_id)
+        if record is None:
+            raise MinutesError(f"no record with id {record_id!r} in {self.location}")
+        follower = self._followers([record.council])[record.council]
+        return follower.follow(record, k=k)
+
+    def tracker(self, **filters: Any) -> list["Follow"]:
+        """One `Follow` per agreed recommendation and undertaking matching the filters (the
+        filters of `search`; they choose the origins, follow-ups come from the whole council)."""
+        from .follow import tracked
+
+        self.require()
+        filters = _filters(filters)
+        filters.pop("kinds", None)
+        origins = [r for r in self.index.records(kinds=["recommendation", "response"], **filters) if tracked(r)]
+        origins.sort(key=lambda r: (r.meeting_date or "9999", r.source, r.start))
+        followers = self._followers(r.council for r in origins)
+        links = {c: f.links() for c, f in followers.items()}
+        return [followers[r.council].follow(r, links=links[r.council]) for r in origins]
+
+    def write_tracker(self, path: Optional[PathLike] = None, format: Optional[str] = None, **filters: Any) -> int:
+        """Write the tracker (`tracker(**filters)`) to `path` (None or "-": stdout) as csv,
+        jsonl or md (`format`, else from the suffix, else csv). Returns the number of rows."""
+        import sys
+
+        from .follow import tracker_row, write_tracker
+
+        fmt = format or {".jsonl": "jsonl", ".md": "md", ".csv": "csv"}.get(Path(str(path)).suffix.lower() if path else "", "csv")
+        if fmt not in ("csv", "jsonl", "md"):
+            raise MinutesError(f"unknown tracker format {fmt!r}: csv, jsonl or md")
+        rows = [tracker_row(f) for f in self.tracker(**filters)]
+        if path is None or str(path) == "-":
+            return write_tracker(rows, sys.stdout, fmt)
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            return write_tracker(rows, out, fmt)
 
     # ------------------------------------------------------------------ tables
     def table(self, *, pairs: bool = False, meetings: bool = False, **filters: Any):

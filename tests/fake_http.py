@@ -8,8 +8,17 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Callable, Optional, Union
 from urllib.parse import urlsplit
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
+
+
+def fixture(name: str, base: str) -> bytes:
+    """A recorded answer from tests/fixtures/fetch, its links pointing at `base`."""
+    return (FIXTURES / name).read_text(encoding="utf-8").replace("{BASE}", base).encode("utf-8")
 
 
 @dataclass

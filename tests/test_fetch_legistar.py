@@ -15,9 +15,9 @@ from minutes.cli import main
 from minutes.ingest.fetch import fetch_legistar
 from minutes.ingest.fetch.http import HttpClient
 from tests.conftest import CORPUS
-from tests.fake_http import Answer, FakeServer
+from tests import fake_embed
+from tests.fake_http import Answer, FakeServer, fixture
 
-FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
 COUNCIL = "City of Kestrel Bay"
 CABINET_PDF = "/kestrel/meetings/2025/2/7001_M_Cabinet_25-02-11_Meeting_Minutes.pdf"
 RANGE = ["--since", "2025-01-01", "--until", "2025-03-31"]
@@ -25,14 +25,7 @@ RANGE = ["--since", "2025-01-01", "--until", "2025-03-31"]
 
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch):
-    from minutes.search.embed import Embedder
-    from tests import fake_embed
-
-    monkeypatch.setattr(Embedder, "encode", lambda self, texts: [fake_embed._vector(str(t)) for t in texts])
-
-
-def fixture(name: str, base: str) -> bytes:
-    return (FIXTURES / name).read_text(encoding="utf-8").replace("{BASE}", base).encode("utf-8")
+    fake_embed.install(monkeypatch)
 
 
 def events_api(base: str, seen: list):

@@ -14,9 +14,9 @@ from minutes.cli import main
 from minutes.ingest.fetch import fetch_moderngov
 from minutes.ingest.fetch.http import HttpClient
 from tests.conftest import CORPUS
-from tests.fake_http import Answer, FakeServer
+from tests import fake_embed
+from tests.fake_http import Answer, FakeServer, fixture
 
-FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
 COUNCIL = "Harrowfield District Council"
 PRINTED = "/documents/g102/Printed%20minutes%2026th-Feb-2025%2019.00%20Full%20Council.pdf"
 RANGE = ["--since", "2025-01-01", "--until", "2025-03-31"]
@@ -24,14 +24,7 @@ RANGE = ["--since", "2025-01-01", "--until", "2025-03-31"]
 
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch):
-    from minutes.search.embed import Embedder
-    from tests import fake_embed
-
-    monkeypatch.setattr(Embedder, "encode", lambda self, texts: [fake_embed._vector(str(t)) for t in texts])
-
-
-def fixture(name: str, base: str) -> bytes:
-    return (FIXTURES / name).read_text(encoding="utf-8").replace("{BASE}", base).encode("utf-8")
+    fake_embed.install(monkeypatch)
 
 
 def xml(name: str, base: str) -> Answer:

@@ -331,3 +331,67 @@ def test_staff_response_label_answers_the_question():
     text = ("Q1 Cr Ngaire Te Awa asked whether the old bridge could be kept open for walking.\n\n"
             "Staff response: No. The new bridge is built on the same alignment.")
     assert kinds(text) == ["question", "response"]
+
+
+@pytest.mark.parametrize("notice, settle", [
+    ('Notice of Motion submitted by Cllr. A. Cusack\n"That the Council provide seating along the Riverside Walk."',
+     "The Motion was adopted."),
+    ("Notice of Motion submitted by Councillor E. Moynihan\n\nI will move at the next Meeting that the Council "
+     "provide seating along the Riverside Walk.", "Following discussion, the Motion was agreed."),
+])
+def test_a_notice_of_motion_is_the_decision_its_later_adoption_settles(notice, settle):
+    text = f"{notice}\n\nThe Motion was seconded by Cllr. Mulqueen.\n\nCllr. Cusack spoke in support.\n\n{settle}"
+    got = records(text)
+    assert [k for k, t in got] == ["recommendation"]
+    assert "provide seating along the Riverside Walk" in got[0][1] and "Motion" not in got[0][1]
+
+
+def test_a_lost_notice_of_motion_is_no_decision():
+    text = ('Notice of Motion submitted by Cllr. A. Cusack\n"That the Council provide seating on the Walk."\n\n'
+            "The Motion was put to the vote and was lost.")
+    assert "recommendation" not in kinds(text)
+
+
+def test_a_resolution_replaces_the_motion_that_only_moved_it():
+    text = ("Councillor Lavington moved, and Councillor Stainforth seconded, the recommendation set out in the report.\n\n"
+            "RESOLVED that the Treasury Management Mid-Year Review be noted.")
+    assert records(text) == [("recommendation", "the Treasury Management Mid-Year Review be noted.")]
+
+
+@pytest.mark.parametrize("label", ["REPLY:", "Response provided by Paul Gatenby, Director Infrastructure Services:"])
+def test_a_reply_label_on_its_own_line_takes_the_paragraphs_after_it(label):
+    text = (f'Mr Pettigrew asked: "Why was the grading of Tarcombe Lane cancelled?"\n\n{label}\n\n'
+            '"The grading was postponed because the lane was too wet."')
+    got = records(text)
+    assert [k for k, t in got] == ["question", "response"]
+    assert got[1][1] == '"The grading was postponed because the lane was too wet."'
+
+
+def test_a_reply_in_lettered_parts_is_one_answer():
+    text = ("Question submitted by Councillor S. Ni Bhriain\n\nI will ask at the next Meeting (a) if the Council will "
+            "survey Lisheen Cross and (b) when works will be carried out.\n\nREPLY:\n\n(a) The District Office is aware "
+            "of the flooding.\n\n(b) The works are scheduled for April 2024.")
+    got = records(text)
+    assert [k for k, t in got] == ["question", "response"]
+    assert "The District Office is aware" in got[1][1] and got[1][1].endswith("April 2024.")
+
+
+def test_the_decision_replaces_the_motion_and_amendment_debated_before_it():
+    text = ("The Convener, seconded by Councillor Baird, moved that the recommendations in the report be approved.\n\n"
+            "As an amendment, Councillor Gow, seconded by Councillor Strachan, moved that the rent increase be set at 5%.\n\n"
+            "On a division, there voted for the amendment 2 and for the motion 7, and the motion was carried.\n\n"
+            "The Committee agreed:-\n\n(i) to approve a rent increase of 6.5%;\n\n(ii) to approve the capital programme.")
+    assert [t for k, t in records(text)] == ["to approve a rent increase of 6.5%", "to approve the capital programme."]
+
+
+def test_that_council_approve_as_follows_lists_the_decisions():
+    text = ("That Council approve the recommendations outlined in Report FCS24-017 as follows:\n\n"
+            "a) That the Treasurer's Report be received for information; and\n\n"
+            "b) That the accounting policies be approved.")
+    assert [k for k, t in records(text)] == ["recommendation", "recommendation"]
+
+
+def test_an_officers_recommendation_is_proposed_not_decided():
+    text = ("Officer's Recommendation\n\nThat Council:\n\n1. Adopt the Road Management Plan 2023.\n\n"
+            "2. Give public notice of the adoption of the Plan.")
+    assert "recommendation" not in kinds(text)

@@ -154,3 +154,33 @@ def test_keyboard_phone_width_and_no_script_runs(server, browser, tmp_path):
         page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_tracker_page_filters_and_opens_what_happened_next(server, page, tmp_path):
+    page.goto(server + "/")
+    page.get_by_role("link", name="Tracker").click()
+    page.wait_for_url("**/tracker")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Recommendation tracker")
+    rows = page.locator("table.tracker tbody tr")
+    expect(rows.first).to_be_visible()
+    total = rows.count()
+    statuses = [rows.nth(i).locator(".badge.follow").inner_text().strip().lower() for i in range(total)]
+    assert set(statuses) <= {"open", "followed up", "responded"}, statuses
+    page.screenshot(path=str(tmp_path / "tracker.png"), full_page=True)
+
+    # a status filter, through the GET form, ends up in the URL and narrows the rows
+    keep = statuses[0]
+    page.get_by_label(keep.capitalize(), exact=True).check()
+    page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_url("**status=**")
+    expect(rows.first).to_be_visible()
+    assert rows.count() == statuses.count(keep)
+    for i in range(rows.count()):
+        expect(rows.nth(i).locator(".badge.follow")).to_have_text(keep)
+
+    # a row opens its record, with the "What happened next" section
+    rows.first.locator("td").nth(2).get_by_role("link").click()
+    page.wait_for_url("**/record/*")
+    expect(page.get_by_role("heading", name="What happened next")).to_be_visible()
+    expect(page.locator("#next-heading + p .badge.follow")).to_have_text(keep)
+    page.screenshot(path=str(tmp_path / "next.png"), full_page=True)

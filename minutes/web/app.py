@@ -24,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from minutes.config import Settings
 from minutes.errors import MinutesError, StoreError
+from minutes.follow import STATUSES, tracker_row
 from minutes.model import RECORD_KINDS, Hit, Record
 from minutes.store import Store
 from minutes.web import browse
@@ -32,6 +33,7 @@ HERE = Path(__file__).resolve().parent
 RECORD_ID = re.compile(r"^[a-z]-[0-9a-f]{16}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MODES = ("hybrid", "semantic", "keyword")
+TRACKER_KINDS = ("recommendation", "undertaking")
 KIND_LABELS = {"question": "Question", "response": "Answer", "recommendation": "Recommendation",
                "passage": "Report passage"}
 # HTML pages load nothing but our own stylesheet and run no script at all.
@@ -190,6 +192,15 @@ class Backend:
         before = siblings[max(0, at - 2):at]
         after = siblings[at + 1:at + 3]
         return rc, before, after
+
+    def follow(self, record_id: str):
+        record = self.get(record_id)
+        return self.store.follow(record.id)
+
+    def tracker(self, filters: dict) -> list:
+        if not self.present():
+            return []
+        return self.store.tracker(**filters)
 
     def meeting_records(self, sha: str) -> list[Record]:
         if not SHA256.match(sha or "") or not self.present():
@@ -400,9 +411,38 @@ def create_app(store: "Store | Settings", *, index=None) -> FastAPI:
         rc, before, after = await backend.run(backend.show, record_id)
         a, b = rc.span
         parts = (rc.context[:a], rc.context[a:b], rc.context[b:])
+        followed = None
+        if rc.record.kind in ("recommendation", "question") or rc.record.undertaking:
+            followed = await backend.run(backend.follow, rc.record.id)
         return page(request, "record.html", title=f"{KIND_LABELS.get(rc.record.kind, 'Record')}: "
                     f"{meeting_label(rc.record)}", rc=rc, r=rc.record, parts=parts,
-                    before=before, after=after)
+                    before=before, after=after, followed=followed)
+
+    def tracker_of(kind: list[str], status: list[str], committee: str, council: str, since: str,
+                   until: str) -> tuple[dict, set, set]:
+        filters = filters_of([], committee, council, since, until, "hybrid")
+        filters.pop("mode")
+        filters.pop("kinds")
+        return filters, {k for k in kind if k in TRACKER_KINDS}, {x for x in status if x in STATUSES}
+
+    @app.get("/tracker", response_class=HTMLResponse, include_in_schema=False)
+    async def tracker_page(request: Request, kind: list[str] = Query(default=[]), status: list[str] = Query(default=[]),
+                           committee: str = "", council: str = "", since: str = "", until: str = ""):
+        facets = await backend.run(backend.facets)
+        error = None
+        rows: list = []
+        try:
+            filters, kinds, statuses = tracker_of(kind, status, committee, council, since, until)
+            rows = await backend.run(backend.tracker, filters)
+            rows = [f for f in rows if (not kinds or f.kind in kinds) and (not statuses or f.status in statuses)]
+        except MinutesError as exc:
+            error = str(exc)
+        form = {"kind": [k for k in kind if k in TRACKER_KINDS], "status": [x for x in status if x in STATUSES],
+                "committee": committee, "council": council, "since": since, "until": until}
+        counts = {x: sum(1 for f in rows if f.status == x) for x in STATUSES}
+        return page(request, "tracker.html", 400 if error else 200, title="Tracker", facets=facets, rows=rows,
+                    form=form, error=error, counts=counts, statuses=STATUSES, tracker_kinds=TRACKER_KINDS,
+                    filtered=any((form["kind"], form["status"], committee, council, since, until)))
 
     @app.get("/asked-before", response_class=HTMLResponse, include_in_schema=False)
     async def asked_before_text(request: Request, text: str = "", council: str = "", committee: str = "",
@@ -515,6 +555,19 @@ def create_app(store: "Store | Settings", *, index=None) -> FastAPI:
     async def api_record(record_id: str) -> dict:
         rc, _, _ = await backend.run(backend.show, record_id)
         return rc.to_dict()
+
+    @app.get("/api/follow/{record_id}", tags=["api"], summary="What happened next, as `minutes follow --json`")
+    async def api_follow(record_id: str) -> dict:
+        result = await backend.run(backend.follow, record_id)
+        return result.to_dict()
+
+    @app.get("/api/tracker", tags=["api"], summary="The tracker rows, as `minutes tracker --format jsonl`")
+    async def api_tracker(kind: list[str] = Query(default=[]), status: list[str] = Query(default=[]),
+                          committee: str = "", council: str = "", since: str = "", until: str = "") -> dict:
+        filters, kinds, statuses = tracker_of(kind, status, committee, council, since, until)
+        rows = await backend.run(backend.tracker, filters)
+        rows = [tracker_row(f) for f in rows if (not kinds or f.kind in kinds) and (not statuses or f.status in statuses)]
+        return {"filters": {n: v for n, v in filters.items() if v}, "count": len(rows), "rows": rows}
 
     @app.get("/api/meeting/{sha256}", tags=["api"], summary="Every record of one document, in order")
     async def api_meeting(sha256: str) -> dict:
