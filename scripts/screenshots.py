@@ -1,5 +1,5 @@
 """Screenshots of the site for the docs: /meetings, a search sorted by date, a question's
-"asked before" with match strengths, a record page, and a search's Atom feed.
+"asked before" with match strengths, a record page (whole, with "What happened next"), and a search's Atom feed.
 
 usage: python scripts/screenshots.py --store STORE [--out docs/screenshots]
 
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         page = browser.new_page(viewport={"width": 1100, "height": 900})
         for name, path in shots.items():
             page.goto(base + path)
-            page.screenshot(path=str(args.out / name))
+            page.screenshot(path=str(args.out / name), full_page=name == "record.png")
             _shrink(args.out / name)
             print(args.out / name, path)
         browser.close()
