@@ -229,6 +229,13 @@ class Engine:
 
     def emit(self, draft: Draft) -> Draft:
         draft.section = self.section
+        if draft.kind == "recommendation":
+            # "... before publication. Reasons for the decision: ...": the reasons are not the decision
+            low = self.text(draft.start, draft.end).lower()
+            for m in re.finditer(r"[.;]\s+", low):
+                if self.v.exclude_inline.match(low, m.end()):
+                    draft.end = draft.start + m.start() + 1
+                    break
         if draft.kind == "response":
             draft.default_speaker = self.presenter
         if draft.kind == "question" and (not draft.speaker or len(draft.speaker.split()) > 4):
@@ -977,7 +984,8 @@ class Engine:
         j = i
         if len(parts) == 1 and end == sent.end:  # "... reinstate the noticeboard. Given our reserves we should offer to pay."
             while j + 1 < len(sents) and all(c.label in R_WEAK | {"COMMENT"} for c in sents[j + 1].cues) \
-                    and self.v.decision_modal.search(sents[j + 1].text):
+                    and self.v.decision_modal.search(sents[j + 1].text) \
+                    and not self._excluded_heading(sents[j + 1].text, inline=True):  # "Reasons for the decision: ..."
                 j += 1
             parts = [(parts[0][0], sents[j].end)]
         for s, e in parts:

@@ -395,3 +395,10 @@ def test_an_officers_recommendation_is_proposed_not_decided():
     text = ("Officer's Recommendation\n\nThat Council:\n\n1. Adopt the Road Management Plan 2023.\n\n"
             "2. Give public notice of the adoption of the Plan.")
     assert "recommendation" not in kinds(text)
+
+
+def test_the_reasons_for_a_decision_are_not_the_decision():
+    text = ("RESOLVED that the Head of Waste Services be authorised to make minor amendments before publication. "
+            "Reasons for the decision: to provide a clear basis for enforcement.")
+    assert records(text) == [("recommendation", "the Head of Waste Services be authorised to make minor "
+                                                "amendments before publication.")]
