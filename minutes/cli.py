@@ -38,6 +38,11 @@ class Failure(click.ClickException):
         click.echo(f"Error: {self.message}", err=True)
 
 
+def _meeting(r) -> str:
+    """'Council · Committee · date' of a record, for headers."""
+    return " · ".join(x for x in (r.council, r.committee, r.meeting_date) if x) or "meeting unknown"
+
+
 @contextmanager
 def failure(ctx: click.Context, as_json: bool = False):
     try:
@@ -441,7 +446,7 @@ def search(ctx, query, store, chroma_url, model, device, k, kinds, committee, co
 
 def _print_hit(hit: Hit) -> None:
     r = hit.record
-    meeting = " · ".join(x for x in (r.council, r.committee, r.meeting_date) if x) or "meeting unknown"
+    meeting = _meeting(r)
     click.echo(click.style(f"{hit.rank}. [{r.kind}] {meeting}", bold=True))
     if r.agenda_item:
         click.echo(f"   item: {r.agenda_item}")
@@ -499,7 +504,7 @@ def show(ctx, record_id, store, chroma_url, model, device, as_json):
         click.echo(json.dumps(rc.to_dict(), ensure_ascii=False))
         return
     r = rc.record
-    meeting = " · ".join(x for x in (r.council, r.committee, r.meeting_date) if x) or "meeting unknown"
+    meeting = _meeting(r)
     click.echo(click.style(f"[{r.kind}] {meeting}", bold=True))
     if r.agenda_item:
         click.echo(f"item: {r.agenda_item}")
@@ -661,7 +666,7 @@ def follow(ctx, record_id, store, chroma_url, model, device, k, as_json):
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return
     o = result.origin
-    meeting = " · ".join(x for x in (o.council, o.committee, o.meeting_date) if x) or "meeting unknown"
+    meeting = _meeting(o)
     click.echo(click.style(f"[{result.kind}] {meeting}", bold=True))
     click.echo(f"  {o.text}")
     latest = result.latest
