@@ -50,6 +50,8 @@ class Vocab:
         self.reply_to_questions = lx.regex(r"^\s*{w}\b(?!\s+{topic}\b)", w="reply_to_questions",
                                            topic="topic_prepositions")
         self.continuation = lx.regex(r"^{w}\b", w="continuation_starts")
+        # "I will move at the next Meeting that ...": the motion's words start at "that"
+        self.notice_lead = lx.regex(r"^{w}\b[^.;:]{{0,40}}?\b(that)\b", w="notice_of_motion_leads")
         self.proposal_heading = lx.regex(r"^(?:[\d.]+\s*)?{w}s?\b", w="proposal_headings")  # proposed, not decided
         self.that_intro = re.compile(r"^[“\"‘']?That\s")  # a motion's own words, capital T
         self.body_start = lx.regex(r"^[“\"‘']?{w}\b", w="motion_body_starts")
@@ -389,7 +391,7 @@ class Engine:
         'The Motion was adopted.' settles."""
         text = self.text(block.start, block.end)
         m = re.search(r"(?:^|\s)([“\"‘']\s*That\b)", text) \
-            or re.match(r"^I (?:will|shall|wish to|hereby) (?:move|propose)\b[^.;:]{0,40}?\b(that)\b", text, re.I)
+            or self.v.notice_lead.match(text)
         if m is None:
             return
         start = block.start + m.start(1)
