@@ -63,6 +63,7 @@ class Rules:
     related_low: float
     margin_low: float
     lexical_low: float
+    mate: float
 
 
 @lru_cache(maxsize=4)
@@ -80,7 +81,8 @@ def rules(path: Path = RULES_PATH) -> Rules:
         related=float(th["related"]), responds_floor=float(th["responds"]), margin=float(th["margin"]),
         margin_responds=float(th["margin_responds"]), sentence=float(th.get("sentence", 0)),
         discussion=float(th.get("discussion", 0)), related_low=float(th.get("related_low", 0)),
-        margin_low=float(th.get("margin_low", 0)), lexical_low=float(th.get("lexical_low", 0)))
+        margin_low=float(th.get("margin_low", 0)), lexical_low=float(th.get("lexical_low", 0)),
+        mate=float(th.get("mate", 0)))
 
 
 def origin_kind(record: Record) -> str:
@@ -336,6 +338,17 @@ class Follower:
             docs.append(toks)
         return self._tfidf(docs)
 
+    def _mate(self, i: int) -> Optional[int]:
+        """The question of recommendation i's paper closest to it, when close enough (`mate`)."""
+        if self.records[i].kind != "recommendation":
+            return None
+        asked = [j for j, r in enumerate(self.records) if r.kind == "question"
+                 and r.document_sha256 == self.records[i].document_sha256]
+        if not asked:
+            return None
+        best = max(asked, key=lambda j: float(self.matrix[i] @ self.matrix[j]))
+        return best if float(self.matrix[i] @ self.matrix[best]) >= self.rules.mate else None
+
     # ------------------------------------------------------------ linking
     def links(self) -> dict[str, list[FollowUp]]:
         """Every origin's follow-ups, by origin id."""
@@ -363,6 +376,13 @@ class Follower:
                 np.maximum.at(best, np.array(owner), by_sentence)
                 lexical = np.maximum(lexical, best)
         sims = cos + th.lexical * lexical
+        if th.mate:  # a recommendation takes what followed the question it arose from
+            col = {i: j for j, i in enumerate(live)}
+            for j, i in enumerate(live):
+                q = self._mate(i)
+                if q is not None and q in col:
+                    sims[:, j] = np.maximum(sims[:, j], sims[:, col[q]])
+                    lexical[:, j] = np.maximum(lexical[:, j], lexical[:, col[q]])
         odays = np.array([self.dates[i].toordinal() for i in live])
         floor = min(th.related, th.related_low or th.related)
         for c, record in enumerate(self.records):

@@ -5,6 +5,7 @@ tests are about the rules, not the embedding model."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -97,6 +98,23 @@ def test_later_discussion_without_a_reference_is_related_and_unrelated_text_is_n
     assert [(f.record.id, f.relation) for f in result.followups] == [("q-later", "related")]
     assert result.status == "followed up"
     assert follow(records, "m-toilets").status == "open"
+
+
+def test_a_recommendation_takes_up_what_followed_the_question_it_arose_from():
+    asked = rec("q-bus", "question", "Councillor Dale asked whether the rural bus service to Upper Marsh and Long Fen "
+                "would be restored after the timetable cuts.", "2025-03-11", "15 Rural Buses")
+    agreed = rec("m-bus", "recommendation", "That the rural bus service be restored.", "2025-03-11", "15 Rural Buses")
+    later = rec("q-later", "question", "Councillor Dale asked when the timetable cuts to the bus service to Upper "
+                "Marsh would be reversed, as residents had been promised.", "2025-09-30", "20 Buses")
+    records = MARCH + [asked, agreed, later]
+
+    def ups(mate):
+        f = Follower(records, {r.id: _vector(r.text) for r in records}, dataclasses.replace(rules(), mate=mate))
+        return [(x.record.id, x.relation) for x in f.follow(next(r for r in f.records if r.id == "m-bus")).followups]
+
+    assert ups(0.0) == []  # its own few words are not enough
+    assert ups(0.2) == [("q-later", "related")]  # the discussion it came from is
+    assert ups(0.9) == []  # unless that question is not close enough to be its discussion
 
 
 def test_nothing_dated_before_the_origin_or_on_its_day_is_a_follow_up():
