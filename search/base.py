@@ -7,11 +7,22 @@ a test stand-in implements the same protocol (tests/fakes.py).
 """
 from __future__ import annotations
 
+from dataclasses import fields as dc_fields
 from typing import Any, Iterable, Iterator, Optional, Protocol
 
 from minutes.model import Record
 
 from .filters import Filters
+
+# A stored record is its id, its text and these fields (Chroma metadata, the keyword row's `record`).
+META_FIELDS = tuple(f.name for f in dc_fields(Record) if f.name not in ("id", "text"))
+
+
+def record_from(record_id: str, document: Optional[str], meta: Optional[dict]) -> Record:
+    """Rebuild a Record from a stored id, text and fields (a missing key is None)."""
+    meta = meta or {}
+    return Record(id=record_id, text=document if document is not None else "",
+                  **{name: meta.get(name) for name in META_FIELDS})
 
 
 class RecordStore(Protocol):

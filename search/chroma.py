@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import time
 from contextlib import contextmanager
-from dataclasses import fields as dc_fields
 from typing import Any, Iterable, Iterator, Optional
 from urllib.parse import urlparse
 
@@ -21,6 +20,7 @@ from minutes.config import Settings
 from minutes.errors import MinutesError, StoreError
 from minutes.model import Record
 
+from .base import META_FIELDS, record_from  # noqa: F401 - record_from: used by test stand-ins too
 from .filters import Filters, basename, key, meeting_date_int
 from .keyword import chunks
 from .text import embed_sha, thread_text
@@ -30,8 +30,6 @@ from .text import embed_sha, thread_text
 # with the Kent PDFs (8,205 records, top 50): 49 of 76 queries lost 155 true neighbours at
 # 100, 27 lost 47 at 200, 6 lost 6 at 400, none at 800, at about 2 ms a query.
 HNSW_EF_SEARCH = 800
-_RECORD_FIELDS = tuple(f.name for f in dc_fields(Record))
-META_FIELDS = tuple(f for f in _RECORD_FIELDS if f not in ("id", "text"))
 # Chroma's Rust reader can fail while another process's first writes to a collection are
 # being flushed ("Error creating hnsw segment reader: Nothing found on disk", seen with two
 # sync workers on one server); reads are retried a few times before it becomes a StoreError.
@@ -62,13 +60,6 @@ def metadata(record: Record, answers: Iterable[Record] = ()) -> dict[str, Any]:
         derived["thread_sha"] = hashlib.sha256(extra.encode("utf-8")).hexdigest()[:16]
     meta.update({k: v for k, v in derived.items() if v is not None})
     return meta
-
-
-def record_from(record_id: str, document: Optional[str], meta: Optional[dict]) -> Record:
-    """Rebuild a Record from Chroma's id, document and metadata (a missing key is None)."""
-    meta = meta or {}
-    return Record(id=record_id, text=document if document is not None else "",
-                  **{name: meta.get(name) for name in META_FIELDS})
 
 
 def replacing(new: dict, old: Optional[dict]) -> dict:

@@ -268,8 +268,18 @@ class Index:
     def get(self, ids: Iterable[str]) -> list[Record]:
         """Records by id, in the order given; unknown ids are skipped."""
         ids = list(ids)
-        found = self.vectors.get(ids) if ids else {}
+        found = self._fetch(ids)
         return [found[i] for i in ids if i in found]
+
+    def _fetch(self, ids: list[str]) -> dict[str, Record]:
+        """Records by id from the keyword index (one SQLite read), Chroma for any it lacks."""
+        if not ids:
+            return {}
+        found = self.keyword.get(ids)
+        rest = [i for i in ids if i not in found]
+        if rest:
+            found.update(self.vectors.get(rest))
+        return found
 
     def records(self, **filters) -> Iterator[Record]:
         """Every stored record matching the filters (same names as `search`), in store order."""
@@ -278,7 +288,7 @@ class Index:
     def thread(self, record: Record) -> tuple[Optional[Record], list[Record]]:
         """(question, responses) of the thread a record belongs to."""
         qid = record.in_reply_to if record.kind == "response" else record.id
-        question = record if record.id == qid else (self.vectors.get([qid]).get(qid) if qid else None)
+        question = record if record.id == qid else (self._fetch([qid]).get(qid) if qid else None)
         responses = sorted(self.vectors.replies(qid), key=lambda r: (r.source or "", r.start, r.id)) if qid else []
         return question, responses
 
@@ -336,14 +346,14 @@ class Index:
                          weight=lambda rid: self.fusion.passage if rid in passages else 1.0)
         else:
             fused = single([(r.id, s) for r, s in semantic] if mode == "semantic" else keyword, mode)
-        records.update(self.vectors.get([rid for rid in fused.order if rid not in records]))
+        records.update(self._fetch([rid for rid in fused.order if rid not in records]))
         floor = self.fusion.floor_for(mode)
         ranked = [rid for rid in fused.ranked() if rid in records and fused.scores[rid] >= floor]
         hits = threading_.collapse(ranked, records, fused.scores, fused.found_by)
         if group:
             hits = threading_.group_duplicates(hits, k, self.keyword.matter_vectors)
         hits = hits[:k]
-        threading_.attach_threads(hits, self.keyword.reply_ids, self.vectors.get)
+        threading_.attach_threads(hits, self.keyword.reply_ids, self._fetch)
         return hits
 
     def _known_word(self, word: str) -> bool:

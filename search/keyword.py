@@ -2,7 +2,8 @@
 
 A plain table `lex_<slug>_v<LEXICAL_VERSION>_docs` (id, text, thread, agenda_item, speaker,
 display metadata for facets, the filter columns, `in_reply_to`, `dup_vec`: a question's
-matter vector for grouping) and an external-content FTS5 table `..._fts(text, thread,
+matter vector for grouping, `record`: the record's fields as JSON, so that a search reads its
+hits here rather than from Chroma) and an external-content FTS5 table `..._fts(text, thread,
 agenda_item, speaker)` kept in step by triggers, tokenizer `porter unicode61
 remove_diacritics 2`, ranked with bm25(). Tables are keyed by the model slug like the
 Chroma collection, so both indexes describe the same records. Tables of an older layout
@@ -10,6 +11,7 @@ are found by `older_tables` and rebuilt by the Index from Chroma, the source of 
 """
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
@@ -20,10 +22,11 @@ from typing import Any, Iterable, Optional
 from minutes.errors import MinutesError, StoreError
 from minutes.model import Record
 
+from .base import META_FIELDS, record_from
 from .filters import Filters, basename, key, meeting_date_int
 from .text import lexical_extra, question_matter, text_sha
 
-LEXICAL_VERSION = 4
+LEXICAL_VERSION = 5  # 5: the whole record in `record`, so a search reads hits from here
 # bm25() column weights for the FTS columns (text, thread, agenda_item, speaker): the record
 # itself counts most; its answers, agenda item title and speaker help.
 BM25_WEIGHTS = (1.0, 0.5, 0.3, 0.3)
@@ -33,13 +36,18 @@ COMMON_TERM_SHARE = 0.1
 COMMON_TERM_RECORDS = 5000  # and in more than this many records, in large stores
 _COLUMNS = ("id", "text", "thread", "agenda_item", "speaker", "kind", "council", "committee",
             "meeting_date", "committee_key", "council_key", "speaker_key", "meeting_date_int",
-            "source", "source_name", "document_sha256", "in_reply_to", "dup_vec")
+            "source", "source_name", "document_sha256", "in_reply_to", "dup_vec", "record")
 
 
 def chunks(items: list, size: int):
     size = max(1, int(size))
     for i in range(0, len(items), size):
         yield items[i:i + size]
+
+
+def _fields_json(record: Record) -> str:
+    return json.dumps({k: v for k in META_FIELDS if (v := getattr(record, k)) is not None},
+                      ensure_ascii=False, separators=(",", ":"))
 
 
 def sql_where(filters: Filters) -> tuple[str, list]:
@@ -98,7 +106,7 @@ class KeywordIndex:
                         thread TEXT, agenda_item TEXT, speaker TEXT, kind TEXT, council TEXT,
                         committee TEXT, meeting_date TEXT, committee_key TEXT, council_key TEXT,
                         speaker_key TEXT, meeting_date_int INTEGER, source TEXT, source_name TEXT,
-                        document_sha256 TEXT, in_reply_to TEXT, dup_vec BLOB);
+                        document_sha256 TEXT, in_reply_to TEXT, dup_vec BLOB, record TEXT);
                     CREATE INDEX IF NOT EXISTS {t}_docs_sha ON {t}_docs(document_sha256);
                     CREATE INDEX IF NOT EXISTS {t}_docs_reply ON {t}_docs(in_reply_to);
                     CREATE VIRTUAL TABLE IF NOT EXISTS {t}_fts USING fts5(
@@ -193,7 +201,7 @@ class KeywordIndex:
         rows = [(r.id, r.text, lexical_extra(r, threads.get(r.id, ())), r.agenda_item, r.speaker, r.kind,
                  r.council, r.committee, r.meeting_date, key(r.committee), key(r.council), key(r.speaker),
                  meeting_date_int(r.meeting_date), r.source, basename(r.source), r.document_sha256,
-                 r.in_reply_to, matters.get(r.id)) for r in records]
+                 r.in_reply_to, matters.get(r.id), _fields_json(r)) for r in records]
         t = self.table
 
         def run(db):
@@ -247,6 +255,12 @@ class KeywordIndex:
     def reply_ids(self, question_ids: list[str]) -> list[str]:
         """Ids of the records that reply to these questions (an indexed column)."""
         return [r[0] for r in self._select("id", "in_reply_to", question_ids)]
+
+    def get(self, ids: list[str]) -> dict[str, Record]:
+        """The records with these ids (a search's hits and their threads: no Chroma read)."""
+        return {rid: record_from(rid, text, json.loads(fields))
+                for rid, text, fields in self._select("id, text, record", "id", list(dict.fromkeys(ids)))
+                if fields is not None}
 
     def passage_ids(self, ids: list[str]) -> set[str]:
         return {rid for rid, kind in self._select("id, kind", "id", ids) if kind == "passage"}

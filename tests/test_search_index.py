@@ -314,6 +314,22 @@ def test_sibling_responses_collapse_without_question(index):
 # ------------------------------------------------------------------- deleting
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_hits_and_threads_are_read_from_the_keyword_index(index, mode, monkeypatch):
+    monkeypatch.setattr(index.vectors, "get", lambda ids: pytest.fail(f"Chroma read for {ids}"))
+    hits = index.search("potholes on rural roads", k=3, mode=mode)
+    q1 = next(h for h in hits if h.record.id == R["q1"].id)
+    assert q1.record == R["q1"] and q1.responses == [R["r1"], R["r2"]]
+    assert index.get([R["r3"].id]) == [R["r3"]]
+
+
+def test_a_keyword_row_without_the_record_falls_back_to_chroma(index):
+    index.db.execute(f"UPDATE {index.keyword.table}_docs SET record = NULL WHERE id = ?", (R["r1"].id,))
+    assert index.get([R["r1"].id, R["r2"].id]) == [R["r1"], R["r2"]]
+    hit = next(h for h in index.search("potholes on rural roads", k=3) if h.record.id == R["q1"].id)
+    assert hit.responses == [R["r1"], R["r2"]]
+
+
 def test_delete_document_removes_from_both_indexes(index):
     assert set(index.ids_for_document(SHA_A)) == A_IDS
     assert index.delete_document(SHA_A) == len(A_IDS)
