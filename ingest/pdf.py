@@ -341,7 +341,10 @@ def _line_starts_new(prev: Line, line: Line, spacing: Optional[float], right: Op
         return True
     if spacing and prev.top is not None and line.top is not None:
         gap = line.top - (prev.end_top or prev.top)
-        if gap > spacing * 1.35 or gap < -spacing:  # a blank line, or a new column
+        # A blank line, or a new column; a lowercase line that carries on an unfinished
+        # sentence only at a clear gap (a line of small letters measures taller gaps).
+        wide = 2.0 if text[:1].islower() and not ends_sentence(ptext) else 1.35
+        if gap > spacing * wide or gap < -spacing:
             return True
     if is_list_item(text) or _ITEM_REF.match(text):
         return True

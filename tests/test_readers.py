@@ -200,6 +200,27 @@ def test_pdf_paragraphs_rebuilt(pdf_doc) -> None:
     assert ("heading", "13. Beach Huts") in got
 
 
+@pytest.mark.parametrize("gap, joined", [(5.0, True), (9.5, True), (20.0, False)])
+def test_pdf_lowercase_line_carries_on_an_unfinished_sentence(gap, joined) -> None:
+    from minutes.ingest.layout import Line, PageLines
+    from minutes.ingest.pdf import build_blocks
+
+    texts = ["The Chair opened the meeting and welcomed the members of the public who had come",
+             "to hear the item on the bus station, and thanked the officers for the report.",
+             "Councillor Ames asked how many of the fixed penalty notices had been issued in",
+             "the rural wards. Mr Fell said that the contractor's monthly reports did",
+             "not break the figures down by ward, and undertook to circulate them to Members.",
+             "Councillor Bell asked when the new bins would be delivered to the flats."]
+    lines, top = [], 100.0
+    for i, text in enumerate(texts):
+        top += (12 + gap) if i == 4 else (12 if i not in (2, 5) else 24)  # 12pt leading, blank line
+        lines.append(Line(text, top, top + 7, 72.0, 72.0 + 5.2 * len(text), last_top=top))
+    blocks = [b.text for b in build_blocks([PageLines(1, 595, 842, lines)])]
+    assert blocks[0].startswith("The Chair") and blocks[-1].startswith("Councillor Bell")
+    assert ("reports did not break the figures" in "\n".join(blocks)) == joined
+    assert len(blocks) == (3 if joined else 4)
+
+
 def test_pdf_paragraph_across_pages_and_page_offsets(pdf_doc) -> None:
     text = pdf_doc.text
     joined = "had risen and that the work would now be phased over two years."
