@@ -1,5 +1,7 @@
 """PDF: text lines per page (pypdfium2 or pdfplumber), running headers/footers and page numbers
-removed, hyphenation undone, paragraphs rebuilt from wrapped lines."""
+removed, hyphenation undone, paragraphs rebuilt from wrapped lines. On a page drawn with many
+strokes, ruled tables (pdfplumber's table finder over the strokes pdfium reads, so the page is
+parsed once) become one line per row, cells joined with " | "."""
 from __future__ import annotations
 
 import re
@@ -54,7 +56,6 @@ def _lines_pdfium(data: bytes, password: Optional[str] = None, limits: Optional[
             raise PdfError("encrypted PDF") from exc
         raise PdfError("truncated or corrupt PDF") from exc
     pages: list[PageLines] = []
-    ruled: list[int] = []  # pages drawn with many lines and boxes: tables, read by pdfplumber
     try:
         count = len(pdf)
         if limits:
@@ -65,12 +66,13 @@ def _lines_pdfium(data: bytes, password: Optional[str] = None, limits: Optional[
             page = pdf[index]  # one page object alive at a time: closed below
             try:
                 width, height = page.get_size()
-                if sum(1 for o in page.get_objects(max_depth=1) if o.type == raw.FPDF_PAGEOBJ_PATH) >= TABLE_PATHS:
-                    ruled.append(index)
+                ruled = sum(1 for o in page.get_objects(max_depth=1) if o.type == raw.FPDF_PAGEOBJ_PATH) >= TABLE_PATHS
                 textpage = page.get_textpage()
                 try:
                     pages.append(PageLines(index + 1, width, height,
                                            _pdfium_page_lines(textpage, height, raw)))
+                    if ruled:  # drawn with many lines and boxes: look for its tables
+                        _table_rows(page, textpage, pages[-1], raw)
                 finally:
                     textpage.close()
             finally:
@@ -79,8 +81,6 @@ def _lines_pdfium(data: bytes, password: Optional[str] = None, limits: Optional[
         raise PdfError("truncated or corrupt PDF") from exc
     finally:
         pdf.close()
-    if ruled:
-        _table_rows(data, pages, ruled, password, deadline)
     return pages
 
 
@@ -88,28 +88,129 @@ TABLE_PATHS = 20  # path objects on a page before its tables are looked for
 TABLE_MIN_ROWS = 2
 
 
-def _table_rows(data: bytes, pages: list[PageLines], indexes: list[int], password: Optional[str],
-                deadline: Optional[Deadline]) -> None:
-    """Replace the lines inside each ruled table pdfplumber finds with one line per row, its
-    cells joined with " | " in column order (a grants table's decision stays with its row)."""
-    import io
-
-    import pdfplumber
-
+def _table_rows(page, textpage, lines: PageLines, raw) -> None:
+    """Replace the lines inside each ruled table on the page with one line per row, its cells
+    joined with " | " in column order (a grants table's decision stays with its row)."""
     try:
-        with pdfplumber.open(io.BytesIO(data), password=password or "") as pdf:
-            for index in indexes:
-                if deadline:
-                    deadline.check()
-                found = []
-                for table in pdf.pages[index].find_tables():
-                    rows = [(r.bbox, cells) for r, cells in zip(table.rows, table.extract())]
-                    if len(rows) >= TABLE_MIN_ROWS and max(len(c) for _, c in rows) >= 2:
-                        found.append((table.bbox, rows))
-                if found:
-                    _substitute_rows(pages[index], found)
-    except Exception:  # noqa: BLE001 - a table the parser chokes on stays as plain lines
+        found = _find_tables_pdfium(page, textpage, lines.width, lines.height, raw)
+    except Exception:  # noqa: BLE001 - a table the finder chokes on stays as plain lines
         return
+    if found:
+        _substitute_rows(lines, found)
+
+
+def _path_edges(page, height: float, raw) -> list[dict]:
+    """The straight horizontal and vertical strokes of a page's paths (lines, rectangle sides),
+    as pdfplumber edge dicts, read from pdfium: no second parse of the page."""
+    import ctypes
+
+    edges: list[dict] = []
+    x, y = ctypes.c_float(), ctypes.c_float()
+
+    def add(p, q) -> None:
+        (x0, y0), (x1, y1) = p, q
+        if abs(y0 - y1) < 0.5 and abs(x0 - x1) >= 0.5:
+            top = height - max(y0, y1)
+            edges.append({"object_type": "line", "orientation": "h", "x0": min(x0, x1), "x1": max(x0, x1),
+                          "top": top, "bottom": top, "width": abs(x1 - x0), "height": 0.0})
+        elif abs(x0 - x1) < 0.5 and abs(y0 - y1) >= 0.5:
+            top, bottom = height - max(y0, y1), height - min(y0, y1)
+            edges.append({"object_type": "line", "orientation": "v", "x0": x0, "x1": x0,
+                          "top": top, "bottom": bottom, "width": 0.0, "height": bottom - top})
+
+    for obj in page.get_objects(max_depth=1):
+        if obj.type != raw.FPDF_PAGEOBJ_PATH:
+            continue
+        m = obj.get_matrix()
+        start = cur = None
+        for i in range(raw.FPDFPath_CountSegments(obj.raw)):
+            seg = raw.FPDFPath_GetPathSegment(obj.raw, i)
+            if not raw.FPDFPathSegment_GetPoint(seg, ctypes.byref(x), ctypes.byref(y)):
+                continue
+            point = (m.a * x.value + m.c * y.value + m.e, m.b * x.value + m.d * y.value + m.f)
+            kind = raw.FPDFPathSegment_GetType(seg)
+            if kind == raw.FPDF_SEGMENT_MOVETO or cur is None:
+                start = cur = point
+            else:
+                if kind == raw.FPDF_SEGMENT_LINETO:
+                    add(cur, point)
+                cur = point
+            if raw.FPDFPathSegment_GetClose(seg) and start is not None:
+                add(cur, start)
+                cur = start
+    return edges
+
+
+class _EdgePage:
+    """What pdfplumber's table finder reads of a page: its edges and box."""
+
+    def __init__(self, edges: list[dict], width: float, height: float):
+        self.edges = edges
+        self.bbox = (0, 0, width, height)
+
+
+def _find_tables_pdfium(page, textpage, width: float, height: float, raw) -> list:
+    """Ruled tables by pdfplumber's finder over pdfium's path edges; each row's cells read with
+    pdfium's bounded text. Same shape as the pdfplumber route: [(bbox, [(row bbox, cells)])]."""
+    from pdfplumber.table import TableFinder
+
+    tables = TableFinder(_EdgePage(_path_edges(page, height, raw), width, height)).tables
+    if not tables:
+        return []
+    chars = _page_chars(textpage, height)
+    found = []
+    for table in tables:
+        rows = []
+        for row in table.rows:
+            inside = _chars_in(chars, row.bbox)
+            rows.append((row.bbox, [None if c is None else _cell_text(_chars_in(inside, c)) for c in row.cells]))
+        if len(rows) >= TABLE_MIN_ROWS and max(len(c) for _, c in rows) >= 2:
+            found.append((table.bbox, rows))
+    return found
+
+
+def _page_chars(textpage, height: float) -> list[tuple]:
+    """(text, x0, x1, top, bottom, after a space) of each visible character, top measured from
+    the page top."""
+    count = textpage.count_chars()
+    text = textpage.get_text_range(0, count) if count > 0 else ""
+    out, gap = [], False
+    for i, ch in enumerate(text[:count]):
+        if ch.isspace():
+            gap = True
+            continue
+        l, b, r, t = textpage.get_charbox(i, loose=True)  # the font's box, as pdfplumber's
+        out.append(("-" if ch == "\ufffe" else ch, l, r, height - t, height - b, gap))
+        gap = False
+    return out
+
+
+def _chars_in(chars: list[tuple], bbox) -> list[tuple]:
+    x0, top, x1, bottom = bbox
+    return [c for c in chars if x0 <= (c[1] + c[2]) / 2 < x1 and top <= (c[3] + c[4]) / 2 < bottom]
+
+
+def _cell_text(chars: list[tuple], tolerance: float = 3.0) -> str:
+    """A cell's words line by line, as pdfplumber's extract_text reads them: characters
+    clustered into lines by their tops, left to right, a space where the text has one or the
+    gap is wider than `tolerance`."""
+    lines: list[list[tuple]] = []
+    last_top = None
+    for c in sorted(chars, key=lambda c: c[3]):
+        if last_top is None or c[3] - last_top > tolerance:
+            lines.append([])
+        lines[-1].append(c)
+        last_top = c[3]
+    out = []
+    for line in lines:
+        words, prev = "", None
+        for c in sorted(line, key=lambda c: c[1]):
+            if prev is not None and (c[5] or c[1] > prev[2] + tolerance):
+                words += " "
+            words += c[0]
+            prev = c
+        out.append(words)
+    return "\n".join(out)
 
 
 def _substitute_rows(page: PageLines, tables) -> None:

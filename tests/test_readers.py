@@ -150,6 +150,53 @@ def _pdf(path: Path, pages: list[list[str]], encrypt: str | None = None, header:
     return path
 
 
+GRANTS = [("Group", "Project", "Sought", "Decision"),
+          ("Kilnsey Scouts", "New tents for the summer camp", "£800", "Approved £500"),
+          ("Operatic Society", "Theatre hire", "£1,200", "Declined"),
+          ("Bowls Club", "Mower repair", "£300", "Approved £300"),
+          ("Friends of the Park", "Two benches", "£640", "Deferred to July")]
+
+
+def _ruled_table_pdf(path: Path, boxes: bool) -> Path:
+    """A page of prose and a four-column table drawn with rules (or a box per cell): enough
+    strokes (TABLE_PATHS) for the reader to look for tables."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=A4)
+    width, height = A4
+    c.setFont("Helvetica", 11)
+    c.drawString(72, height - 90, "The Committee considered the applications to the Community Grants Fund.")
+    xs, top, row_h = [72, 182, 362, 432, 532], height - 120, 20
+    ys = [top - i * row_h for i in range(len(GRANTS) + 1)]
+    if boxes:
+        for y0, y1 in zip(ys, ys[1:]):
+            for x0, x1 in zip(xs, xs[1:]):
+                c.rect(x0, y1, x1 - x0, y0 - y1)
+    else:  # each cell's borders its own stroke, as word processors draw them
+        for y in ys:
+            for x0, x1 in zip(xs, xs[1:]):
+                c.line(x0, y, x1, y)
+        for x in xs:
+            c.line(x, ys[0], x, ys[-1])
+    for row, y in zip(GRANTS, ys):
+        for cell, x in zip(row, xs):
+            c.drawString(x + 3, y - 14, cell)
+    c.drawString(72, ys[-1] - 30, "The total awarded was £800 and the Fund has £2,200 left for the year.")
+    c.showPage()
+    c.save()
+    return path
+
+
+@pytest.mark.parametrize("boxes", [False, True])
+def test_pdf_ruled_table_is_read_row_by_row(tmp_path, boxes) -> None:
+    doc = read(_ruled_table_pdf(tmp_path / "grants.pdf", boxes))
+    got = [doc.text[p.start:p.end] for p in doc.paragraphs]
+    assert got[0].startswith("The Committee considered the applications")
+    assert [" | ".join(row) for row in GRANTS] == [t for t in got if " | " in t]
+    assert got[-1].startswith("The total awarded was £800")
+
+
 FULL = "The Committee considered the report of the Harbour Master on the condition"
 PAGES = [
     [
