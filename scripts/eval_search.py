@@ -296,7 +296,7 @@ def _misses(table: dict, path: Path) -> None:
     ours = next((s for s in scores if s.startswith("ours-")), None)
     for query, by in ranks.items():
         mine = by.get(ours) or 99
-        best = min((v or 99) for s, v in by.items() if not s.startswith("ours-")) if len(by) > 1 else 99
+        best = min(((v or 99) for s, v in by.items() if not s.startswith("ours-")), default=99)
         if mine > best or mine > 5:
             lines.append(f"{query}\t" + "  ".join(f"{s}={v}" for s, v in by.items()))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
