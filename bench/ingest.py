@@ -1,6 +1,6 @@
 """End-to-end ingest into a fresh store, its time split by stage, and the embedding floor.
 
-    python bench/ingest.py ../shared/data/kent [--limit N] [--device cuda] [--backend torch]
+    python bench/ingest.py ../shared/data/kent [--limit N] [--device cuda] [--backend auto|torch|bf16|onnx|int8]
                            [--store .bench/ingest-store] [--out .bench/ingest.json]
 
 Runs `minutes.sync.sync` (what `minutes ingest` / `minutes sync` run) over the files, in this
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("folder")
     ap.add_argument("--limit", type=int, default=0, help="only the first N files (default: all)")
     ap.add_argument("--device", default=os.environ.get("BENCH_DEVICE") or None)
-    ap.add_argument("--backend", default=os.environ.get("MINUTES_EMBED_BACKEND") or "torch")
+    ap.add_argument("--backend", default=os.environ.get("MINUTES_EMBED_BACKEND") or "auto")
     ap.add_argument("--store", default=".bench/ingest-store")
     ap.add_argument("--out")
     args = ap.parse_args(argv)

@@ -1,7 +1,7 @@
 """`make bench`: every speed measurement in one run, side by side; writes .bench/report.json.
 
     python bench/run.py [--data ../shared/data/kent] [--limit N] [--device cuda]
-                        [--backend torch|onnx|int8] [--sizes 10000 100000] [--skip baseline ...]
+                        [--backend auto|torch|bf16|onnx|int8] [--sizes 10000 100000] [--skip baseline ...]
 
 1. ingest: `minutes sync` of the folder into a fresh store, stages, peak RSS (bench/ingest.py)
 2. floor: the exact texts that ingest embedded, encoded alone (same run, bench/ingest.py)
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=int(os.environ.get("BENCH_LIMIT") or 0),
                     help="only the first N files for ingest and baseline (default: all)")
     ap.add_argument("--device", default=os.environ.get("BENCH_DEVICE") or None)
-    ap.add_argument("--backend", default=os.environ.get("MINUTES_EMBED_BACKEND") or "torch")
+    ap.add_argument("--backend", default=os.environ.get("MINUTES_EMBED_BACKEND") or "auto")
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--skip", nargs="*", default=[], choices=STEPS)
     ap.add_argument("--workdir", type=Path, default=Path(".bench"))

@@ -180,7 +180,7 @@ def run_baselines(files: list[Path], queries: list[dict]) -> dict[str, list[dict
     from bench.baseline import BM25, dense_search
     from minutes.search.embed import Embedder
 
-    embedder = Embedder("all-MiniLM-L6-v2")
+    embedder = Embedder("all-MiniLM-L6-v2", backend="torch")  # the hand-built pipeline: plain float32
     wins, vectors = baseline_windows(files, embedder)
     bm25 = BM25([w["text"] for w in wins])
     qvecs = embedder.encode_array([q["query"] for q in queries])

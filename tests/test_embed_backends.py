@@ -40,6 +40,17 @@ def test_onnx_query_vectors_match_torch(cache, monkeypatch):
     assert float(one @ reference[0]) > 0.9999
 
 
+@pytest.mark.parametrize("native, device, expected", [
+    (True, None, "bf16"), (False, None, "torch"), (True, "cuda", "torch"), (True, "cpu", "bf16")])
+def test_auto_backend_takes_bf16_only_on_a_cpu_that_computes_it(monkeypatch, native, device, expected):
+    from minutes.search import embed
+
+    monkeypatch.delenv(embed.ENV_BACKEND, raising=False)
+    monkeypatch.setattr(embed, "cpu_has_bf16", lambda: native)
+    assert embed.Embedder(device=device).backend == expected
+    assert embed.Embedder(device=device, backend="torch").backend == "torch"
+
+
 def test_bad_backend_is_a_model_error():
     from minutes.errors import ModelError
     from minutes.search.embed import Embedder
