@@ -225,6 +225,10 @@ class Follower:
                     mine.previous = mine.previous or theirs.previous
         self.origin_rows = [i for i, r in enumerate(self.records)
                             if origin_kind(r) in ("recommendation", "undertaking", "question") and self.dates[i]]
+        self.questions_of: dict[str, list[int]] = {}  # document -> its questions' rows
+        for i, r in enumerate(self.records):
+            if r.kind == "question":
+                self.questions_of.setdefault(r.document_sha256, []).append(i)
         self.tokens = [self._tokens(r.text) for r in self.records]
         self._vocabulary()
 
@@ -328,26 +332,22 @@ class Follower:
         docs = []
         for i in rows:
             toks = self.tokens[i] + [w for j in self.thread.get(i, ()) for w in self.tokens[j]]
-            if self.records[i].kind == "recommendation" and self.rules.discussion:
-                asked = [j for j, r in enumerate(self.records) if r.kind == "question"
-                         and r.document_sha256 == self.records[i].document_sha256]
-                if asked:
-                    best = max(asked, key=lambda j: float(self.matrix[i] @ self.matrix[j]))
-                    if float(self.matrix[i] @ self.matrix[best]) >= self.rules.discussion:
-                        toks = toks + self.tokens[best] + [w for j in self.thread.get(best, ()) for w in self.tokens[j]]
+            best = self._closest_question(i, self.rules.discussion) if self.rules.discussion else None
+            if best is not None:
+                toks = toks + self.tokens[best] + [w for j in self.thread.get(best, ()) for w in self.tokens[j]]
             docs.append(toks)
         return self._tfidf(docs)
 
-    def _mate(self, i: int) -> Optional[int]:
-        """The question of recommendation i's paper closest to it, when close enough (`mate`)."""
+    def _closest_question(self, i: int, floor: float) -> Optional[int]:
+        """The question of recommendation i's paper closest to it (the discussion it arose
+        from), when its cosine is at least `floor`."""
         if self.records[i].kind != "recommendation":
             return None
-        asked = [j for j, r in enumerate(self.records) if r.kind == "question"
-                 and r.document_sha256 == self.records[i].document_sha256]
+        asked = self.questions_of.get(self.records[i].document_sha256)
         if not asked:
             return None
         best = max(asked, key=lambda j: float(self.matrix[i] @ self.matrix[j]))
-        return best if float(self.matrix[i] @ self.matrix[best]) >= self.rules.mate else None
+        return best if float(self.matrix[i] @ self.matrix[best]) >= floor else None
 
     # ------------------------------------------------------------ linking
     def links(self) -> dict[str, list[FollowUp]]:
@@ -379,7 +379,7 @@ class Follower:
         if th.mate:  # a recommendation takes what followed the question it arose from
             col = {i: j for j, i in enumerate(live)}
             for j, i in enumerate(live):
-                q = self._mate(i)
+                q = self._closest_question(i, th.mate)
                 if q is not None and q in col:
                     sims[:, j] = np.maximum(sims[:, j], sims[:, col[q]])
                     lexical[:, j] = np.maximum(lexical[:, j], lexical[:, col[q]])

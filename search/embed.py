@@ -24,6 +24,7 @@ import hashlib
 import os
 import re
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
@@ -113,6 +114,7 @@ def onnx_path_for(model_path: Path) -> Path:
     return onnx_cache_dir() / f"{name}-{model_fingerprint(model_path)}" / "model.onnx"
 
 
+@lru_cache(maxsize=1)
 def cpu_has_bf16() -> bool:
     """Does this CPU compute in bfloat16 natively (AVX512-BF16 or AMX)? Linux only; else False."""
     try:

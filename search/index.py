@@ -338,15 +338,13 @@ class Index:
         keyword = pending.result() if pending is not None else (
             self._keyword(query, n, the_filters) if mode == "keyword" else [])
         records = {r.id: r for r, _ in semantic}
-        passages = {r.id for r, _ in semantic if r.kind == "passage"}
-        if keyword:
-            passages |= self.keyword.passage_ids([rid for rid, _ in keyword])
+        records.update(self._fetch([rid for rid, _ in keyword if rid not in records]))
+        passages = {rid for rid, r in records.items() if r.kind == "passage"}
         if mode == "hybrid":
             fused = fuse([(r.id, s) for r, s in semantic], keyword, self.fusion,
                          weight=lambda rid: self.fusion.passage if rid in passages else 1.0)
         else:
             fused = single([(r.id, s) for r, s in semantic] if mode == "semantic" else keyword, mode)
-        records.update(self._fetch([rid for rid in fused.order if rid not in records]))
         floor = self.fusion.floor_for(mode)
         ranked = [rid for rid in fused.ranked() if rid in records and fused.scores[rid] >= floor]
         hits = threading_.collapse(ranked, records, fused.scores, fused.found_by)

@@ -262,9 +262,6 @@ class KeywordIndex:
                 for rid, text, fields in self._select("id, text, record", "id", list(dict.fromkeys(ids)))
                 if fields is not None}
 
-    def passage_ids(self, ids: list[str]) -> set[str]:
-        return {rid for rid, kind in self._select("id, kind", "id", ids) if kind == "passage"}
-
     def matter_vectors(self, ids: list[str]) -> dict[str, Any]:
         import numpy as np
 
