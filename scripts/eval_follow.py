@@ -59,8 +59,9 @@ def _key(paths: list[Path], extra: bytes = b"") -> str:
 
 def build(name: str, paths: list[Path], **ingest) -> Path:
     from minutes import Store
+    from minutes.search.embed import ENV_BACKEND
 
-    backend = os.environ.get("MINUTES_EMBED_BACKEND", "auto")  # the vectors differ by backend
+    backend = os.environ.get(ENV_BACKEND, "auto")  # the vectors differ by backend
     store = CACHE / f"{name}-{_key(paths, json.dumps([ingest, backend], default=str, sort_keys=True).encode())}"
     if (store / "eval-ingest.json").exists():
         return store

@@ -190,22 +190,6 @@ def test_speaker_resolved_to_name_and_role():
     assert response.speaker == "Richard Shwe (Director – Housing)"
 
 
-@pytest.mark.parametrize("attendance, answers", [
-    ("In attendance: Councillor Sunita Varma (Cabinet Member for Communities).", True),
-    ("Present: Councillors Sunita Varma and Colin Tebbutt.", False),
-])
-def test_a_councillor_answers_when_the_paper_names_her_cabinet_member(attendance, answers):
-    """"Councillor Varma confirmed ..." is an answer when the attendance list makes her a
-    Cabinet Member; a plain member's confirmation is a remark."""
-    text = (attendance + "\n\nA Member asked whether park homes could apply for the grant. "
-            "Councillor Varma confirmed that park homes were eligible where the income was below £36,000.")
-    records = extract(doc_from_text(text))
-    assert [r.kind for r in records] == (["question", "response"] if answers else ["question"])
-    if answers:
-        assert records[1].in_reply_to == records[0].id
-        assert records[1].speaker == "Sunita Varma (Cabinet Member for Communities)"
-
-
 def test_impersonal_answers_are_the_presenters():
     text = ("Dana Okoro (Head of Planning) presented the report.\n\n"
             "The Committee queried the backlog of appeals. It was responded that two planners had been recruited.")
