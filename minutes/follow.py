@@ -237,7 +237,7 @@ class Follower:
         text = record.text
         if not when:
             return []
-        found = sorted((m.start(), c) for c in self.rules.responds for m in c.pattern.finditer(text))
+        found = sorted(((m.start(), c) for c in self.rules.responds for m in c.pattern.finditer(text)), key=lambda x: x[0])
         starts = [0] + [pos for pos, _ in found[1:]]
         out = []
         for k, (pos, cue) in enumerate(found):

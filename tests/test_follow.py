@@ -117,6 +117,15 @@ def test_a_recommendation_takes_up_what_followed_the_question_it_arose_from():
     assert ups(0.9) == []  # unless that question is not close enough to be its discussion
 
 
+def test_two_cues_at_one_place_are_read_once():
+    # "following a request from" is both `at_the_request_of` and `following_question` (a Kent minute)
+    later = rec("p-req", "passage", "The Head of Communities said that the figures on community grants to village "
+                "halls in the north had been published following a request from members.", "2025-06-17")
+    f = follower(MARCH + [later])
+    assert len(f.refs[f.index["p-req"]]) == 1
+    assert follow(MARCH + [later], "r-grants").status in ("responded", "followed up")
+
+
 def test_nothing_dated_before_the_origin_or_on_its_day_is_a_follow_up():
     earlier = rec("p-early", "passage", "In response to the Committee's recommendation, the public toilets at Harbour "
                   "Green will be reopened before the summer holidays with a cleaning contract.", "2025-01-09")
