@@ -78,3 +78,6 @@ class VectorStore(RecordStore, Protocol):
 
     def query(self, vector, n: int, filters: Filters) -> list[tuple[Record, float]]:
         """The `n` nearest held records, with cosine similarity."""
+
+    def cosines(self, vector, ids: list[str]) -> dict[str, float]:
+        """The cosine similarity of `vector` with each held record of `ids`."""

@@ -5,6 +5,8 @@
   raw cosine for the semantic side (a flat semantic ranking stays flat), bm25 divided by the
   best bm25 of the query for the keyword side;
 - "rrf": weighted reciprocal rank fusion, weight / (rrf_k + rank).
+Each list ends with its retriever's scores of the other's candidates (`Index._complete`), so a
+candidate past one retriever's cut is not fused as if that retriever had scored it 0.
 `weight(id)` scales a candidate (report passages count less than questions, answers and
 decisions). The settings come from `MINUTES_FUSION` ("score" or "rrf") and
 `MINUTES_FUSION_WEIGHTS` ("semantic=1,keyword=0.5,passage=0.7"); the defaults were chosen
@@ -88,20 +90,23 @@ class Fused:
 
 
 def fuse(semantic: list[tuple[str, float]], keyword: list[tuple[str, float]], settings: FusionSettings,
-         weight: Callable[[str], float] = lambda rid: 1.0) -> Fused:
-    """One ranking from both retrievers' (id, score) candidates, best first."""
+         weight: Callable[[str], float] = lambda rid: 1.0, found: Optional[dict[str, int]] = None) -> Fused:
+    """One ranking from both retrievers' (id, score) candidates, best first. `found`: how many
+    of each list its retriever found itself (the rest are its scores of the other's candidates)."""
     out = Fused({}, [], {})
     for name, pairs in (("semantic", semantic), ("keyword", keyword)):
         if not pairs:
             continue
         top = 1.0 if name == "semantic" else max(sc for _, sc in pairs) or 1.0
+        own = len(pairs) if found is None else found.get(name, len(pairs))
         for rank, (rid, sc) in enumerate(pairs, start=1):
             if rid not in out.scores:
                 out.order.append(rid)
                 out.scores[rid] = 0.0
             part = sc / top if settings.mode == "score" else 1.0 / (settings.rrf_k + rank)
             out.scores[rid] += settings.weight_of(name) * part * weight(rid)
-            out.found_by.setdefault(rid, []).append(name)
+            if rank <= own:
+                out.found_by.setdefault(rid, []).append(name)
     return out
 
 

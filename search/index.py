@@ -297,14 +297,16 @@ class Index:
         return self.keyword.facets()
 
     # ----------------------------------------------------------------- retrievers
-    def _semantic(self, query: str, n: int, filters: Filters) -> list[tuple[Record, float]]:
+    def _semantic(self, query: str, n: int, filters: Filters) -> tuple[list[tuple[Record, float]], Any]:
+        """The `n` nearest records and the query's vector (None when nothing was asked)."""
         if not query.strip():
-            return []
+            return [], None
         if not self._nonempty:
             if self.vectors.count() == 0:
-                return []
+                return [], None
             self._nonempty = True  # records are rarely all deleted; an empty query then returns []
-        return self.vectors.query(self.embedder.encode([query])[0], n, filters)
+        vector = self.embedder.encode([query])[0]
+        return self.vectors.query(vector, n, filters), vector
 
     def _keyword(self, query: str, n: int, filters: Filters, own_thread: bool = False) -> list[tuple[str, float]]:
         db = self.keyword.thread_db() if own_thread else self.db
@@ -334,15 +336,17 @@ class Index:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minutes-keyword")
             self.db  # noqa: B018 - opened (and the schema made) on this thread first
             pending = self._pool.submit(self._keyword, query, n, the_filters, True)
-        semantic = self._semantic(query, n, the_filters) if mode != "keyword" else []
+        semantic, vector = self._semantic(query, n, the_filters) if mode != "keyword" else ([], None)
         keyword = pending.result() if pending is not None else (
             self._keyword(query, n, the_filters) if mode == "keyword" else [])
         records = {r.id: r for r, _ in semantic}
         records.update(self._fetch([rid for rid, _ in keyword if rid not in records]))
         passages = {rid for rid, r in records.items() if r.kind == "passage"}
         if mode == "hybrid":
-            fused = fuse([(r.id, s) for r, s in semantic], keyword, self.fusion,
-                         weight=lambda rid: self.fusion.passage if rid in passages else 1.0)
+            found = {"semantic": len(semantic), "keyword": len(keyword)}
+            pairs, keyword = self._complete(query, vector, [(r.id, s) for r, s in semantic], keyword, the_filters)
+            fused = fuse(pairs, keyword, self.fusion,
+                         weight=lambda rid: self.fusion.passage if rid in passages else 1.0, found=found)
         else:
             fused = single([(r.id, s) for r, s in semantic] if mode == "semantic" else keyword, mode)
         floor = self.fusion.floor_for(mode)
@@ -353,6 +357,21 @@ class Index:
         hits = hits[:k]
         threading_.attach_threads(hits, self.keyword.reply_ids, self._fetch)
         return hits
+
+    def _complete(self, query: str, vector, semantic: list[tuple[str, float]], keyword: list[tuple[str, float]],
+                  filters: Filters) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """Each retriever's score for the other's candidates (appended after its own), so that a
+        candidate past one retriever's cut is not fused as if that retriever had scored it 0."""
+        found = {rid for rid, _ in semantic}
+        missing = [rid for rid, _ in keyword if rid not in found]
+        if vector is not None and missing:
+            cosines = self.vectors.cosines(vector, missing)
+            semantic = semantic + sorted(cosines.items(), key=lambda x: -x[1])
+        found = {rid for rid, _ in keyword}
+        missing = [rid for rid, _ in semantic if rid not in found]
+        if missing:
+            keyword = keyword + self.keyword.query(fts_query(query), len(missing), filters, ids=missing)
+        return semantic, keyword
 
     def _known_word(self, word: str) -> bool:
         return self.keyword.has_word(word)

@@ -293,15 +293,18 @@ class KeywordIndex:
         return " OR ".join(kept) if kept else match
 
     def query(self, match: str, n: int, filters: Filters, db: Optional[sqlite3.Connection] = None,
-              weights: Optional[tuple[float, ...]] = None) -> list[tuple[str, float]]:
-        """(id, -bm25) of the best `n` rows for an FTS5 MATCH expression."""
+              weights: Optional[tuple[float, ...]] = None, ids: Optional[list[str]] = None) -> list[tuple[str, float]]:
+        """(id, -bm25) of the best `n` rows for an FTS5 MATCH expression (among `ids` when given)."""
         db = db or self.db
         weights = weights or BM25_WEIGHTS
         match = self._selective(match, db)
-        if not match:
+        if not match or ids is not None and not ids:
             return []
         t = self.table
         where, args = sql_where(filters)
+        if ids is not None:
+            where += f" AND d.id IN ({', '.join('?' * len(ids))})"
+            args = [*args, *ids]
         sql = (f"SELECT d.id, bm25({t}_fts, {', '.join(map(str, weights))}) AS s FROM {t}_fts "
                f"JOIN {t}_docs d ON d.rowid = {t}_fts.rowid WHERE {t}_fts MATCH ?{where} ORDER BY s LIMIT ?")
         with self.op("query"):

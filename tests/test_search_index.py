@@ -204,6 +204,36 @@ def test_keyword_finds_acronym_and_number(index):
     assert hits[0].retrievers == ["semantic", "keyword"]
 
 
+def test_a_record_past_one_retrievers_cut_keeps_that_retrievers_score(tmp_path, monkeypatch):
+    """A keyword hit the semantic cut left out still gets its cosine, so its score does not
+    depend on how many candidates each retriever gives."""
+    from tests import fake_embed
+    from tests.fakes import MemoryVectors
+
+    fake_embed.install(monkeypatch)  # hashed bag-of-words vectors: cosine follows shared words
+    near = [_rec(SHA_A, SRC_A, "passage", f"Gritting lorries loaded salt at the depot ({w}).",
+                 2000 + 100 * i, committee="Highways Committee", date="2025-01-09") for i, w in
+            enumerate(["north", "south", "east", "west", "town", "village", "hill", "coast"])]
+    rare = _rec(SHA_B, SRC_B, "question", "Councillor Hale asked for a grit bin at Quarrington crossroads.",
+                100, committee="Highways Committee", date="2025-01-09")
+    idx = Index(Settings(store=tmp_path / "store"), vectors=MemoryVectors())
+    idx.upsert(near + [rare])
+    query = "gritting lorries salt depot Quarrington"
+    full = {h.record.id: h.score for h in idx.search(query, k=10, group=False)}
+    assert max(full, key=full.get) == rare.id
+    monkeypatch.setattr("minutes.search.index.MIN_CANDIDATES", 1)  # k=1: each retriever gives 2 candidates
+    (hit,) = idx.search(query, k=1, group=False)
+    assert hit.record.id == rare.id and hit.retrievers == ["keyword"]  # the semantic cut missed it
+    assert hit.score == pytest.approx(full[rare.id], abs=1e-6)
+    # and a semantic candidate past the keyword cut gets its BM25: the keyword query within given ids
+    from minutes.search.filters import Filters
+
+    got = idx.keyword.query(fts_query(query), 5, Filters.of({}), ids=[near[0].id, "p-unknown"])
+    assert [rid for rid, _ in got] == [near[0].id] and got[0][1] > 0
+    assert idx.keyword.query(fts_query(query), 5, Filters.of({}), ids=[]) == []
+    idx.close()
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(
     "filters, allowed",
