@@ -3,6 +3,8 @@
 Uncovered text is taken paragraph by paragraph (the parts of a paragraph outside every record
 span), merged with the uncovered text that directly follows it in the same agenda item until
 a passage reaches `TARGET_CHARS`, and split at sentence ends when longer than `MAX_CHARS`.
+What is left of a paragraph that holds a record (an answer the rules did not take) belongs to
+that exchange, so it is never merged with another paragraph.
 A passage never spans a record, an agenda item boundary or a gap. A passage that lies inside
 a question-and-answer thread (after a question, before its last answer) names the question
 in `thread`, so search can show the whole thread.
@@ -96,6 +98,7 @@ def passages(document: Document, records: list[Record]) -> list[Record]:
     current: list[tuple[int, int]] = []
     current_section = object()
     last_end = -1
+    last_para, last_partial = None, False
 
     def flush():
         if current:
@@ -117,11 +120,13 @@ def passages(document: Document, records: list[Record]) -> list[Record]:
             # a piece longer than MAX_CHARS is split anyway: a short lead (a heading) stays with it;
             # a sub-heading ("b) Maslow's use as a surgery") starts a passage, with what follows it
             if not current or section is not current_section or not contiguous or size >= TARGET_CHARS \
+                    or (para is not last_para and (partial or last_partial)) \
                     or size + (e - s) > MAX_CHARS >= e - s or (not partial and para.role != "text" and _subheading(text[s:e])):
                 flush()
             current.append((s, e))
             current_section = section
             last_end = e
+            last_para, last_partial = para, partial
     flush()
 
     out: list[Record] = []

@@ -79,6 +79,17 @@ def test_a_passage_inside_a_thread_names_its_question(make_doc):
         assert inside[0].thread == question.id
 
 
+def test_what_a_paragraph_holds_beside_a_record_is_not_merged_with_the_next(make_doc):
+    # a councillor's answer the rules do not take stays with its exchange, apart from the next remark
+    text = ("Item 6 - Budget\n\nA Member asked whether residents of park homes could apply for the Warm Homes "
+            "grant. Councillor Varma confirmed that park homes were eligible where the household's income was "
+            "below the limit.\n\nCouncillor Ebdon welcomed the reopening of the toilets at the Meadows but was "
+            "concerned that the running cost had not been budgeted.")
+    passages = [r.text for r in extract(make_doc(text)) if r.kind == "passage"]
+    assert any(p.startswith("Councillor Varma confirmed") and "toilets" not in p for p in passages), passages
+    assert any(p.startswith("Councillor Ebdon welcomed") for p in passages), passages
+
+
 def test_long_stretches_are_split_at_sentences(make_doc):
     sentence = "The consultant described a further option for the eastern car park near the quay. "
     document = make_doc("Long item\n\n" + sentence * 40)
