@@ -525,20 +525,7 @@ class Store:
 
     def embeddings(self, ids: Sequence[str]) -> dict[str, list[float]]:
         """The stored embedding of each record id (read from Chroma; no model is loaded)."""
-        out: dict[str, list[float]] = {}
-        vectors = self.index.vectors
-        ids = list(ids)
-        size = vectors.max_batch_size
-        for chunk in (ids[i:i + size] for i in range(0, len(ids), size)):
-            with vectors.op("read"):
-                got = vectors.collection.get(ids=chunk, include=["embeddings"])
-            embs = got.get("embeddings")
-            if embs is None:
-                continue
-            for rid, vec in zip(got["ids"], embs):
-                if vec is not None:
-                    out[rid] = list(map(float, vec))
-        return out
+        return self.index.vectors.embeddings(list(ids))
 
     # ------------------------------------------------------------------ no store needed
     @staticmethod

@@ -79,5 +79,5 @@ class VectorStore(RecordStore, Protocol):
     def query(self, vector, n: int, filters: Filters) -> list[tuple[Record, float]]:
         """The `n` nearest held records, with cosine similarity."""
 
-    def cosines(self, vector, ids: list[str]) -> dict[str, float]:
-        """The cosine similarity of `vector` with each held record of `ids`."""
+    def embeddings(self, ids: list[str]) -> dict[str, list[float]]:
+        """The held embedding of each record of `ids`."""

@@ -244,19 +244,15 @@ class ChromaRecords:
         with self.op("count"):
             return int(self.collection.count())
 
-    def cosines(self, vector, ids: list[str]) -> dict[str, float]:
-        """Cosine similarity of `vector` with each stored record of `ids` (unknown ids are skipped)."""
-        import numpy as np
-
-        out: dict[str, float] = {}
-        q = np.asarray(vector, dtype=float)
-        q = q / (np.linalg.norm(q) or 1.0)
+    def embeddings(self, ids: list[str]) -> dict[str, list[float]]:
+        """The stored embedding of each record of `ids` (unknown ids are skipped)."""
+        out: dict[str, list[float]] = {}
         for chunk in chunks(list(ids), self.max_batch_size):
             got = self._get(ids=chunk, include=["embeddings"])
             embs = got.get("embeddings")
             for rid, vec in zip(got["ids"], embs if embs is not None else []):
-                v = np.asarray(vec, dtype=float)
-                out[rid] = float(q @ v / (np.linalg.norm(v) or 1.0))
+                if vec is not None:
+                    out[rid] = list(map(float, vec))
         return out
 
     def get(self, ids: list[str]) -> dict[str, Record]:

@@ -365,7 +365,12 @@ class Index:
         found = {rid for rid, _ in semantic}
         missing = [rid for rid, _ in keyword if rid not in found]
         if vector is not None and missing:
-            cosines = self.vectors.cosines(vector, missing)
+            import numpy as np
+
+            stored = self.vectors.embeddings(missing)
+            q = np.asarray(vector, dtype=float)
+            q = q / (np.linalg.norm(q) or 1.0)
+            cosines = {rid: float(q @ np.asarray(v) / (np.linalg.norm(v) or 1.0)) for rid, v in stored.items()}
             semantic = semantic + sorted(cosines.items(), key=lambda x: -x[1])
         found = {rid for rid, _ in keyword}
         missing = [rid for rid, _ in semantic if rid not in found]

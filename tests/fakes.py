@@ -87,9 +87,8 @@ class MemoryVectors:
     def replies(self, question_id: str) -> list[Record]:
         return [record_from(i, t, m) for i, (t, m, _) in self.items.items() if m.get("in_reply_to") == question_id]
 
-    def cosines(self, vector, ids: list[str]) -> dict[str, float]:
-        q = np.asarray(vector, dtype=np.float32)
-        return {i: float(np.dot(q, np.asarray(self.items[i][2], dtype=np.float32))) for i in ids if i in self.items}
+    def embeddings(self, ids: list[str]) -> dict[str, list[float]]:
+        return {i: list(self.items[i][2]) for i in ids if i in self.items}
 
     def query(self, vector, n: int, filters: Filters) -> list[tuple[Record, float]]:
         q = np.asarray(vector, dtype=np.float32)
